@@ -1,0 +1,27 @@
+"""The one exception type for errors a user can cause.
+
+The CLI turns a :class:`ParetokitError` into one red line and exit code 1; anything else
+reaching the user is a bug.
+"""
+
+from __future__ import annotations
+
+
+class ParetokitError(Exception):
+    """An error the user can fix: the message says what was wrong and what to do."""
+
+
+class MethodError(ParetokitError):
+    """Bad method name, bad option, or input a method cannot handle."""
+
+
+class ProblemError(ParetokitError):
+    """Unknown problem, bad task selection, or missing data."""
+
+
+class ResultsFileError(ParetokitError):
+    """A results file that is unreadable or not one of ours."""
+
+
+class StorageError(ParetokitError):
+    """An Optuna storage that cannot be reached or used."""
