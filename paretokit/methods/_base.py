@@ -44,6 +44,9 @@ class Method(ABC):
     # ("parameters"), or the shared representation z = trunk(x) ("representation", the
     # feature-level gradients of MGDA-UB / GradDrop). Instances may override it.
     gradient_target: str = "parameters"
+    # Methods may hold learnable tensors (:meth:`parameters`): the engine puts them in the
+    # model's optimizer and zeroes their ``.grad`` before each step's forward pass, so a
+    # method may set that ``.grad`` itself during the step (GradNorm).
     # True when the method needs the task losses re-evaluated on the same batch after the
     # optimizer step (FAMO); the engine then calls :meth:`after_step`.
     needs_post_step_losses: ClassVar[bool] = False
@@ -85,8 +88,9 @@ class Method(ABC):
     def epoch_end(self, mean_losses: Tensor) -> None:
         """Called after each epoch with the epoch's mean training loss per task (DWA)."""
 
-    def after_step(self, new_losses: Tensor) -> None:
-        """Called after the optimizer step with the losses on the same batch (FAMO)."""
+    def after_step(self, new_losses: Tensor | None) -> None:
+        """Called after every optimizer step. ``new_losses`` (K,) are the task losses on the
+        same batch after the step when ``needs_post_step_losses`` (FAMO), else None."""
 
     def _check_k(self, k: int) -> None:
         if k != self.n_tasks:
