@@ -106,10 +106,16 @@ class LossWeighting(Method):
     def weights(self, losses: Tensor) -> Tensor:
         """Task weights (K,) for this step, from the current losses (K,)."""
 
+    # The weights used by the latest :meth:`loss` call (for reporting; None before any step).
+    last_weights: Tensor | None = None
+
     def loss(self, losses: Tensor) -> Tensor:
-        """The scalar the engine back-propagates this step."""
+        """The scalar the engine back-propagates this step (one call per step: stateful or
+        random weightings draw once here). Records the weights used in ``last_weights``."""
         self._check_k(losses.shape[0])
-        return (self.weights(losses.detach()).to(losses) * losses).sum()
+        w = self.weights(losses.detach())
+        self.last_weights = w.detach()
+        return (w.to(losses) * losses).sum()
 
 
 class GradientAggregation(Method):
