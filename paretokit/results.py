@@ -1,0 +1,314 @@
+"""The results file: one Parquet table, one row per (run, split), self-describing.
+
+Columns (DESIGN.md): ``study``, ``problem``, ``run_id``, ``kind`` (``sweep``, ``method``,
+``stl``), ``method``, ``seed``, ``split`` (``val``, ``test``), ``w.<task>``, ``metric.<task>``,
+``loss.<task>``, ``train_seconds``, ``step_ms``, ``device``, ``version``, ``status``, plus
+``epochs``, ``batch_size``, ``lr``, ``options`` (JSON), ``trial``, ``torch``, ``created`` and
+``error``. The Parquet key-value metadata under ``paretokit`` records the task order, each
+metric's name, unit and direction, so every reader needs nothing else.
+
+Writes are atomic (temporary file in the same folder, then ``os.replace``) and serialized by
+an advisory lock on ``<file>.lock``, so a crash never leaves a corrupt file and concurrent
+workers on one machine never lose each other's rows.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import torch
+
+from paretokit import __version__
+from paretokit.errors import ResultsFileError
+
+FORMAT_VERSION = 1
+META_KEY = b"paretokit"
+KINDS = ("sweep", "method", "stl")
+SPLITS = ("val", "test")
+STATUS_OK = "ok"
+STATUS_FAILED = "failed"
+BASE_COLUMNS = ["study", "problem", "run_id", "kind", "method", "seed", "split"]
+COST_COLUMNS = ["train_seconds", "step_ms", "device", "version", "status"]
+EXTRA_COLUMNS = ["epochs", "batch_size", "lr", "options", "trial", "torch", "created", "error"]
+
+
+@dataclass(frozen=True)
+class TaskMeta:
+    """What the file says about one task's primary metric."""
+
+    name: str
+    metric: str
+    higher_is_better: bool
+    unit: str = ""
+
+    @property
+    def direction(self) -> str:
+        return "maximize" if self.higher_is_better else "minimize"
+
+
+@dataclass(frozen=True)
+class ResultsMeta:
+    """The file-level description: problem, task order and metric directions."""
+
+    problem: str
+    tasks: tuple[TaskMeta, ...]
+
+    @property
+    def task_names(self) -> list[str]:
+        return [t.name for t in self.tasks]
+
+    def to_json(self) -> bytes:
+        return json.dumps(
+            {
+                "format": FORMAT_VERSION,
+                "problem": self.problem,
+                "tasks": [t.name for t in self.tasks],
+                "metrics": {t.name: t.metric for t in self.tasks},
+                "directions": {t.name: t.direction for t in self.tasks},
+                "units": {t.name: t.unit for t in self.tasks},
+            }
+        ).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> ResultsMeta:
+        d = json.loads(raw)
+        if d.get("format") != FORMAT_VERSION:
+            raise ResultsFileError(f"unsupported results format {d.get('format')!r}")
+        tasks = tuple(
+            TaskMeta(
+                name,
+                d["metrics"][name],
+                d["directions"][name] == "maximize",
+                d.get("units", {}).get(name, ""),
+            )
+            for name in d["tasks"]
+        )
+        return cls(d["problem"], tasks)
+
+
+def columns_for(task_names: Sequence[str]) -> list[str]:
+    """The full column list, in order, for a file with these tasks."""
+    return (
+        BASE_COLUMNS
+        + [f"w.{t}" for t in task_names]
+        + [f"metric.{t}" for t in task_names]
+        + [f"loss.{t}" for t in task_names]
+        + COST_COLUMNS
+        + EXTRA_COLUMNS
+    )
+
+
+@dataclass
+class RunRecord:
+    """One training run, as it becomes rows: one per split (val, test).
+
+    ``metrics``/``losses`` map split → per-task values in task order; a failed run has
+    ``status="failed"``, an ``error`` and NaN metrics.
+    """
+
+    study: str
+    problem: str
+    run_id: str
+    kind: str
+    method: str
+    seed: int
+    task_names: Sequence[str]
+    epochs: int
+    batch_size: int
+    lr: float
+    device: str
+    weights: Sequence[float] | None = None
+    metrics: dict[str, list[float]] | None = None
+    losses: dict[str, list[float]] | None = None
+    train_seconds: float = math.nan
+    step_ms: float = math.nan
+    options: dict[str, object] = field(default_factory=dict)
+    trial: int = -1
+    status: str = STATUS_OK
+    error: str = ""
+
+    def rows(self) -> list[dict[str, object]]:
+        created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        rows = []
+        for split in SPLITS:
+            row: dict[str, object] = {
+                "study": self.study,
+                "problem": self.problem,
+                "run_id": self.run_id,
+                "kind": self.kind,
+                "method": self.method,
+                "seed": self.seed,
+                "split": split,
+                "train_seconds": self.train_seconds,
+                "step_ms": self.step_ms,
+                "device": self.device,
+                "version": __version__,
+                "status": self.status,
+                "epochs": self.epochs,
+                "batch_size": self.batch_size,
+                "lr": self.lr,
+                "options": json.dumps(self.options, sort_keys=True),
+                "trial": self.trial,
+                "torch": torch.__version__,
+                "created": created,
+                "error": self.error,
+            }
+            for k, t in enumerate(self.task_names):
+                row[f"w.{t}"] = self.weights[k] if self.weights is not None else math.nan
+                row[f"metric.{t}"] = self.metrics[split][k] if self.metrics else math.nan
+                row[f"loss.{t}"] = self.losses[split][k] if self.losses else math.nan
+            rows.append(row)
+        return rows
+
+
+@dataclass
+class Results:
+    """A validated results table and its metadata."""
+
+    frame: pd.DataFrame
+    meta: ResultsMeta
+
+    def metric_columns(self) -> list[str]:
+        return [f"metric.{t}" for t in self.meta.task_names]
+
+    def ok(self, split: str | None = None, kind: str | None = None) -> pd.DataFrame:
+        """Rows of finished runs, optionally restricted to one split and/or kind."""
+        df = self.frame[self.frame["status"] == STATUS_OK]
+        if split is not None:
+            df = df[df["split"] == split]
+        if kind is not None:
+            df = df[df["kind"] == kind]
+        return df
+
+
+def read_results(path: str | os.PathLike[str]) -> Results:
+    """Read and validate a results file; a clear :class:`ResultsFileError` otherwise."""
+    path = Path(path)
+    if not path.exists():
+        raise ResultsFileError(f"results file {str(path)!r} does not exist")
+    if path.is_dir():
+        raise ResultsFileError(f"{str(path)!r} is a folder, not a results file")
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise ResultsFileError(f"{str(path)!r} is not a readable Parquet file ({exc})") from exc
+    raw = (table.schema.metadata or {}).get(META_KEY)
+    if raw is None:
+        raise ResultsFileError(
+            f"{str(path)!r} is a Parquet file but not a paretokit results file (no paretokit metadata)"
+        )
+    try:
+        meta = ResultsMeta.from_json(raw)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ResultsFileError(f"{str(path)!r} has damaged paretokit metadata ({exc})") from exc
+    frame = table.to_pandas()
+    missing = [c for c in columns_for(meta.task_names) if c not in frame.columns]
+    if missing:
+        raise ResultsFileError(f"{str(path)!r} lacks column(s): {', '.join(missing)}")
+    bad_kind = set(frame["kind"].unique()) - set(KINDS)
+    bad_split = set(frame["split"].unique()) - set(SPLITS)
+    if bad_kind or bad_split:
+        raise ResultsFileError(
+            f"{str(path)!r} has unknown kind/split values: {bad_kind | bad_split}"
+        )
+    return Results(frame, meta)
+
+
+def append_results(
+    path: str | os.PathLike[str], rows: Sequence[dict[str, object]], meta: ResultsMeta
+) -> int:
+    """Append ``rows`` to the file (created if absent), atomically; returns rows added.
+
+    Rows whose (run_id, split) the file already holds are not added again, so re-running a
+    resumed study never duplicates rows. The file's problem and task order must match ``meta``.
+    """
+    path = Path(path)
+    with _locked(path):
+        if path.exists():
+            existing = read_results(path)
+            if existing.meta != meta:
+                raise ResultsFileError(
+                    f"{str(path)!r} holds results for {existing.meta.problem} with tasks "
+                    f"{','.join(existing.meta.task_names)}, not {meta.problem} with tasks "
+                    f"{','.join(meta.task_names)}: write to another --out file"
+                )
+            frame = existing.frame
+        else:
+            frame = pd.DataFrame(columns=columns_for(meta.task_names))
+        new = pd.DataFrame(list(rows), columns=columns_for(meta.task_names))
+        seen = set(zip(frame["run_id"], frame["split"]))
+        keep = [(r, s) not in seen for r, s in zip(new["run_id"], new["split"])]
+        new = new[keep].drop_duplicates(subset=["run_id", "split"])
+        if new.empty and path.exists():
+            return 0
+        merged = pd.concat([frame, new], ignore_index=True) if len(frame) else new
+        _write_atomic(path, merged.reset_index(drop=True), meta)
+        return len(new)
+
+
+def existing_run_ids(path: str | os.PathLike[str]) -> set[str]:
+    """The run ids the file holds (empty when the file does not exist yet)."""
+    path = Path(path)
+    if not path.exists():
+        return set()
+    return set(read_results(path).frame["run_id"])
+
+
+def _write_atomic(path: Path, frame: pd.DataFrame, meta: ResultsMeta) -> None:
+    table = pa.Table.from_pandas(_typed(frame, meta), preserve_index=False)
+    table = table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), META_KEY: meta.to_json()}
+    )
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pq.write_table(table, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _typed(frame: pd.DataFrame, meta: ResultsMeta) -> pd.DataFrame:
+    """Fixed column dtypes, so appends never change the schema."""
+    out = frame.copy()
+    floats = ["train_seconds", "step_ms", "lr"] + [
+        f"{p}.{t}" for p in ("w", "metric", "loss") for t in meta.task_names
+    ]
+    ints = ["seed", "epochs", "batch_size", "trial"]
+    for c in floats:
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
+    for c in ints:
+        out[c] = pd.to_numeric(out[c], errors="coerce").fillna(-1).astype("int64")
+    for c in set(out.columns) - set(floats) - set(ints):
+        out[c] = out[c].astype("string").fillna("")
+    return out
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    lock = path.with_name(path.name + ".lock")
+    try:
+        fh = open(lock, "a")
+    except OSError as exc:
+        raise ResultsFileError(f"cannot write next to {str(path)!r}: {exc}") from exc
+    with fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -1,0 +1,216 @@
+"""The training loop: one run of one problem with one method (or fixed sweep weights).
+
+Each step: forward → task losses L (K,) → the method turns them into parameter gradients →
+Adam step. A :class:`~paretokit.methods.LossWeighting` back-propagates its scalar loss; a
+:class:`~paretokit.methods.GradientAggregation` receives the per-task gradient matrix G (one
+batched backward pass) and returns the direction d written into the shared parameters'
+gradients, while head k receives ``w_k ∇L_k`` (``∇L_k`` for methods without weights).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+from paretokit.errors import ParetokitError
+from paretokit.methods import GradientAggregation, LossWeighting, Method
+from paretokit.problems import MultiTaskModel, Problem, Split
+from paretokit.train.gradients import TaskJacobian, assign_flat_grad, flatten_rows
+from paretokit.train.seeding import seed_everything
+
+EVAL_BATCH = 8192
+
+
+class TrainingDiverged(ParetokitError):
+    """A task loss became NaN or infinite: the run is recorded as failed with this reason."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """The budget and settings of one training run."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+    seed: int
+    device: torch.device
+
+
+@dataclass
+class RunResult:
+    """What one run produced: per-split metrics and losses (task order), and its cost."""
+
+    metrics: dict[str, list[float]]
+    losses: dict[str, list[float]]
+    train_seconds: float
+    step_ms: float
+    steps: int
+    mean_weights: list[float] | None = None  # mean per-step weights (normalized), if any
+    epoch_losses: list[list[float]] = field(default_factory=list)
+
+
+EpochCallback = Callable[[int, int], None]
+
+
+def train_run(
+    problem: Problem,
+    method: Method,
+    config: RunConfig,
+    on_epoch: EpochCallback | None = None,
+    splits: dict[str, Split] | None = None,
+) -> RunResult:
+    """Train a fresh model of ``problem`` with ``method`` and evaluate it on val and test.
+
+    ``splits`` may be passed already on ``config.device`` to avoid moving data per run.
+    Raises :class:`TrainingDiverged` when a task loss becomes non-finite.
+    """
+    device = config.device
+    data_order = seed_everything(config.seed, device)
+    model = problem.build_model().to(device)
+    method.reset(config.seed)
+    data = splits if splits is not None else to_device(problem.splits(), device)
+    train = data["train"]
+    params = list(model.parameters()) + [p for p in method.parameters()]
+    optimizer = torch.optim.Adam(params, lr=config.lr)
+    step = _make_step(problem, model, method)
+
+    n = len(train)
+    k = problem.n_tasks
+    steps = 0
+    weight_sum = torch.zeros(k, dtype=torch.float64, device=device)
+    weight_steps = 0
+    epoch_losses: list[list[float]] = []
+    model.train()
+    _sync(device)
+    start = time.perf_counter()
+    for epoch in range(config.epochs):
+        order = torch.randperm(n, generator=data_order).to(device)
+        loss_sum = torch.zeros(k, dtype=torch.float64, device=device)
+        batches = 0
+        for i in range(0, n, config.batch_size):
+            idx = order[i : i + config.batch_size]
+            x, y = train.x[idx], train.y[idx]
+            for p in params:
+                p.grad = None
+            losses, weights = step(x, y)
+            optimizer.step()
+            if method.needs_post_step_losses:
+                with torch.no_grad():
+                    method.after_step(problem.losses(model(x), y))
+            else:
+                method.after_step(None)
+            loss_sum += losses.detach().double()
+            if weights is not None:
+                weight_sum += weights.detach().double() / weights.detach().double().sum()
+                weight_steps += 1
+            batches += 1
+            steps += 1
+        mean_losses = loss_sum / batches
+        if not torch.isfinite(mean_losses).all():
+            bad = [problem.task_names[j] for j in range(k) if not torch.isfinite(mean_losses[j])]
+            raise TrainingDiverged(
+                f"non-finite training loss for task(s) {', '.join(bad)} in epoch {epoch + 1}"
+            )
+        method.epoch_end(mean_losses.to(torch.float32))
+        epoch_losses.append(mean_losses.tolist())
+        if on_epoch is not None:
+            on_epoch(epoch + 1, config.epochs)
+    _sync(device)
+    train_seconds = time.perf_counter() - start
+
+    metrics, losses = {}, {}
+    for split in ("val", "test"):
+        metrics[split], losses[split] = evaluate(problem, model, data[split])
+    mean_w = (weight_sum / weight_steps).tolist() if weight_steps else None
+    return RunResult(
+        metrics=metrics,
+        losses=losses,
+        train_seconds=train_seconds,
+        step_ms=1000.0 * train_seconds / max(steps, 1),
+        steps=steps,
+        mean_weights=mean_w,
+        epoch_losses=epoch_losses,
+    )
+
+
+def _make_step(
+    problem: Problem, model: MultiTaskModel, method: Method
+) -> Callable[[Tensor, Tensor], tuple[Tensor, Tensor | None]]:
+    """The function that computes one step's gradients: returns (losses, weights or None)."""
+    if isinstance(method, LossWeighting):
+
+        def weighting_step(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor | None]:
+            losses = problem.losses(model(x), y)
+            method.loss(losses).backward()
+            return losses, method.last_weights
+
+        return weighting_step
+    if not isinstance(method, GradientAggregation):
+        raise ParetokitError(f"{method.name}: not a loss weighting nor a gradient aggregation")
+
+    jacobian = TaskJacobian()
+    shared = model.shared_parameters()
+    heads = [model.head_parameters(j) for j in range(problem.n_tasks)]
+    head_flat = [p for ps in heads for p in ps]
+
+    def assign_heads(grads: list[Tensor], weights: Tensor | None) -> None:
+        i = 0
+        for j, ps in enumerate(heads):
+            for p in ps:
+                g = grads[i][j]
+                p.grad = g * weights[j].to(g.dtype) if weights is not None else g.clone()
+                i += 1
+
+    def parameter_step(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor | None]:
+        losses = problem.losses(model(x), y)
+        grads = jacobian(losses, shared + head_flat)
+        G = flatten_rows(grads[: len(shared)])
+        direction, weights = method.combine(G, losses.detach())
+        assign_flat_grad(shared, direction)
+        assign_heads(grads[len(shared) :], weights)
+        return losses, weights
+
+    def representation_step(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor | None]:
+        z = model.representation(x)
+        z_leaf = z.detach().requires_grad_(True)
+        losses = problem.losses(model.heads_forward(z_leaf), y)
+        grads = jacobian(losses, [z_leaf, *head_flat])
+        Gz = grads[0].reshape(problem.n_tasks, -1)
+        direction, weights = method.combine(Gz, losses.detach())
+        z.backward(direction.view_as(z).to(z.dtype))
+        assign_heads(grads[1:], weights)
+        return losses, weights
+
+    return representation_step if method.gradient_target == "representation" else parameter_step
+
+
+@torch.no_grad()
+def evaluate(
+    problem: Problem, model: MultiTaskModel, split: Split
+) -> tuple[list[float], list[float]]:
+    """Per-task primary metrics and mean losses of ``model`` on a whole split."""
+    was_training = model.training
+    model.eval()
+    chunks: list[list[Tensor]] = [[] for _ in range(problem.n_tasks)]
+    for i in range(0, len(split), EVAL_BATCH):
+        for j, out in enumerate(model(split.x[i : i + EVAL_BATCH])):
+            chunks[j].append(out)
+    outputs = [torch.cat(c) for c in chunks]
+    metrics = problem.metrics(outputs, split.y)
+    losses = problem.losses(outputs, split.y).tolist()
+    model.train(was_training)
+    return metrics, losses
+
+
+def to_device(splits: dict[str, Split], device: torch.device) -> dict[str, Split]:
+    """The splits with their tensors on ``device``."""
+    return {name: Split(s.x.to(device), s.y.to(device)) for name, s in splits.items()}
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
