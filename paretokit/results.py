@@ -8,7 +8,7 @@ Columns (DESIGN.md): ``study``, ``problem``, ``run_id``, ``kind`` (``sweep``, ``
 metric's name, unit and direction, so every reader needs nothing else.
 
 Writes are atomic (temporary file in the same folder, then ``os.replace``) and serialized by
-an advisory lock on ``<file>.lock``, so a crash never leaves a corrupt file and concurrent
+an advisory lock on ``.<file>.lock``, so a crash never leaves a corrupt file and concurrent
 workers on one machine never lose each other's rows.
 """
 
@@ -277,6 +277,9 @@ def _write_atomic(path: Path, frame: pd.DataFrame, meta: ResultsMeta) -> None:
             pq.write_table(table, fh)
             fh.flush()
             os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual file mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -301,7 +304,7 @@ def _typed(frame: pd.DataFrame, meta: ResultsMeta) -> pd.DataFrame:
 
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    lock = path.with_name(path.name + ".lock")
+    lock = path.with_name(f".{path.name}.lock")
     try:
         fh = open(lock, "a")
     except OSError as exc:

@@ -1,0 +1,253 @@
+"""The ``paretokit`` command line: parse, call the library, render with rich.
+
+Errors a user can cause are :class:`~paretokit.errors.ParetokitError`: one red line on stderr
+and exit code 1 (Typer's usage errors exit 2). Nothing else should reach a user.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from paretokit import __version__
+from paretokit.errors import ParetokitError
+
+app = typer.Typer(
+    name="paretokit",
+    help="Does an adaptive multi-task optimization method beat a swept linear scalarization? "
+    "Trace the Pareto frontier (sweep), run the methods (compare), and plot them together.",
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+console = Console()
+err_console = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+FORMATS = ("table", "json", "csv", "markdown")
+
+
+def _user_errors(fn: F) -> F:
+    """Turn a ParetokitError into one red line and exit 1; Ctrl-C into exit 130."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ParetokitError as exc:
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err_console.print("[yellow]interrupted[/]: re-run the same command to resume")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"paretokit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """paretokit: adaptive MTO methods against the linear-scalarization Pareto frontier."""
+
+
+@app.command()
+@_user_errors
+def problems() -> None:
+    """List the built-in problems with their tasks, metrics and data sources."""
+    from paretokit.problems import builtin_problems, problem_class
+
+    table = Table(title="built-in problems", show_lines=True)
+    for col in ("problem", "tasks (metric, direction)", "default tasks", "defaults", "data"):
+        table.add_column(col, overflow="fold")
+    for name in builtin_problems():
+        cls = problem_class(name)
+        tasks = cls.list_tasks() if hasattr(cls, "list_tasks") else cls().available_tasks()
+        listing = ", ".join(
+            f"{t.name} ({t.metric}{' ' + t.unit if t.unit else ''}, {'↑' if t.higher_is_better else '↓'})"
+            for t in tasks
+        )
+        d = cls.defaults
+        table.add_row(
+            f"[bold]{name}[/]\n{cls.summary}",
+            listing,
+            str(cls.default_n_tasks or len(tasks)),
+            f"{d.epochs} epochs, batch {d.batch_size}, lr {d.lr:g}",
+            cls.source,
+        )
+    console.print(table)
+
+
+@app.command()
+@_user_errors
+def sweep(
+    problem: str = typer.Option("qm9", help="Built-in problem, or package.module:factory."),
+    tasks: str = typer.Option(
+        None, help="First N tasks ('3') or task names ('mu,alpha,homo'); default: the problem's."
+    ),
+    trials: int = typer.Option(16, help="The study's total budget of finished trials."),
+    epochs: int = typer.Option(None, help="Epochs per trial (default: the problem's)."),
+    batch_size: int = typer.Option(None, help="Batch size (default: the problem's)."),
+    lr: float = typer.Option(None, help="Adam learning rate (default: the problem's)."),
+    seed: int = typer.Option(0, help="Seed of model init, data order and sampler."),
+    storage: str = typer.Option(
+        None, help="Optuna storage URL (default: SQLite file paretokit-studies.db next to --out)."
+    ),
+    study_name: str = typer.Option(None, help="Study name (default: derived from the setting)."),
+    out: Path = typer.Option(Path("results.parquet"), help="Results file (rows are appended)."),
+    device: str = typer.Option("auto", help="auto (CUDA if available), cpu or cuda[:N]."),
+    sampler: str = typer.Option("qmc", help="Optuna sampler: qmc, random, tpe or nsga2."),
+    fmt: str = typer.Option(
+        "table", "--format", help="Frontier output: table, json, csv, markdown."
+    ),
+) -> None:
+    """Trace the Pareto frontier: an Optuna study over loss weights on the simplex.
+
+    Re-running the same command resumes the study: --trials is the total, not an increment.
+    """
+    from paretokit.sweep import SweepCallbacks, SweepConfig, run_sweep
+
+    _check_format(fmt)
+    config = SweepConfig(
+        problem=problem,
+        tasks=tasks,
+        trials=trials,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        storage=storage,
+        study_name=study_name,
+        out=out,
+        device=device,
+        sampler=sampler,
+    )
+    with _progress() as progress:
+        trial_bar = progress.add_task("trials", total=trials)
+        epoch_bar = progress.add_task("epochs", total=1, visible=False)
+
+        def on_start(name: str, done: int, total: int) -> None:
+            progress.update(
+                trial_bar, description=f"study {escape(name)}", completed=done, total=total
+            )
+
+        def on_trial_start(number: int, w: list[float]) -> None:
+            weights = ", ".join(f"{x:.2f}" for x in w)
+            progress.reset(epoch_bar, total=1, visible=True)
+            progress.update(epoch_bar, description=f"trial {number} w=({weights})")
+
+        def on_epoch(epoch: int, total: int) -> None:
+            progress.update(epoch_bar, completed=epoch, total=total)
+
+        def on_trial_end(number: int, status: str, error: str) -> None:
+            progress.advance(trial_bar)
+            if status != "ok":
+                progress.console.print(f"[yellow]trial {number} failed:[/] {escape(error)}")
+
+        outcome = run_sweep(
+            config, SweepCallbacks(on_start, on_trial_start, on_epoch, on_trial_end)
+        )
+    console.print(
+        f"study [bold]{escape(outcome.study_name)}[/]: {outcome.finished} finished trials "
+        f"({outcome.new_trials} new, {outcome.failed} failed) → {escape(str(outcome.out))}"
+    )
+    if outcome.results is None or outcome.frontier.empty:
+        console.print("no finished sweep points yet")
+        return
+    _render(
+        frontier_frame(outcome.frontier, outcome.tasks),
+        f"non-dominated sweep points (validation split, {len(outcome.frontier)} of "
+        f"{outcome.finished - outcome.failed})",
+        fmt,
+    )
+
+
+@app.command()
+@_user_errors
+def plot(
+    results_file: Path = typer.Argument(..., help="A results file written by sweep/compare."),
+    out: Path = typer.Option(Path("frontier.png"), help="Figure file: .png, .svg or .pdf."),
+    split: str = typer.Option("test", help="Which split's metrics to draw: val or test."),
+) -> None:
+    """Draw the sweep frontier (and the methods' points) from a results file."""
+    from paretokit.plot import plot_frontier
+    from paretokit.results import SPLITS, read_results
+
+    if split not in SPLITS:
+        raise ParetokitError(f"--split must be one of {', '.join(SPLITS)}")
+    path = plot_frontier(read_results(results_file), out, split=split)
+    console.print(f"wrote {path}")
+
+
+def frontier_frame(front: pd.DataFrame, tasks: list[str]) -> pd.DataFrame:
+    """The frontier's columns for display: trial, weights, val metrics."""
+    cols = ["trial"] + [f"w.{t}" for t in tasks] + [f"metric.{t}" for t in tasks]
+    return front[cols].reset_index(drop=True)
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise ParetokitError(f"--format must be one of {', '.join(FORMATS)}")
+
+
+def _render(frame: pd.DataFrame, title: str, fmt: str) -> None:
+    if fmt == "json":
+        sys.stdout.write(json.dumps(frame.to_dict(orient="records"), indent=2) + "\n")
+    elif fmt == "csv":
+        sys.stdout.write(frame.to_csv(index=False))
+    elif fmt == "markdown":
+        sys.stdout.write(_markdown(frame) + "\n")
+    else:
+        table = Table(title=title)
+        for col in frame.columns:
+            table.add_column(col, justify="right")
+        for _, row in frame.iterrows():
+            table.add_row(*(_cell(v) for v in row))
+        console.print(table)
+
+
+def _markdown(frame: pd.DataFrame) -> str:
+    head = "| " + " | ".join(map(str, frame.columns)) + " |"
+    sep = "|" + "|".join("---:" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(_cell(v) for v in row) + " |" for _, row in frame.iterrows()]
+    return "\n".join([head, sep, *body])
+
+
+def _cell(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    )
+
+
+if __name__ == "__main__":
+    app()
