@@ -21,8 +21,11 @@ class TwoLines(Problem):
         super().__init__(tasks)
 
     def available_tasks(self):
-        return [TaskSpec("a", "mse", "mae", False), TaskSpec("b", "mse", "mae", False),
-                TaskSpec("c", "cross_entropy", "accuracy", True, n_classes=2)]
+        return [
+            TaskSpec("a", "mse", "mae", False),
+            TaskSpec("b", "mse", "mae", False),
+            TaskSpec("c", "cross_entropy", "accuracy", True, n_classes=2),
+        ]
 
     def _load_splits(self):
         g = torch.Generator().manual_seed(0)
@@ -33,8 +36,11 @@ class TwoLines(Problem):
         if self.blow_up:
             a = a * float("inf")
         y = torch.stack([a, b, c], 1)
-        return {"train": Split(x[:300], y[:300]), "val": Split(x[300:350], y[300:350]),
-                "test": Split(x[350:], y[350:])}
+        return {
+            "train": Split(x[:300], y[:300]),
+            "val": Split(x[300:350], y[300:350]),
+            "test": Split(x[350:], y[350:]),
+        }
 
     def build_trunk(self):
         return nn.Sequential(nn.Linear(6, 16), nn.Tanh()), 16

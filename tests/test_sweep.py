@@ -1,0 +1,142 @@
+"""The sweep: simplex sampling, resume without duplicates, failed trials, killed workers."""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import optuna
+import pytest
+from scipy import stats
+
+from paretokit.errors import ParetokitError, StorageError
+from paretokit.results import read_results
+from paretokit.sweep import SweepConfig, run_sweep, simplex_weights
+
+USER = "tests.user_problem:make"
+
+
+def draws(sampler: optuna.samplers.BaseSampler, k: int, n: int) -> np.ndarray:
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    study = optuna.create_study(sampler=sampler)
+    out = []
+    for _ in range(n):
+        trial = study.ask()
+        out.append(simplex_weights(trial, k))
+        study.tell(trial, 0.0)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_simplex_weights_are_dirichlet_one(k):
+    w = draws(optuna.samplers.RandomSampler(seed=0), k, 1500)
+    assert (w >= 0).all()
+    np.testing.assert_allclose(w.sum(axis=1), 1.0, atol=1e-12)
+    # Dirichlet(1,…,1) marginals are Beta(1, K−1)
+    for j in range(k):
+        assert stats.kstest(w[:, j], stats.beta(1, k - 1).cdf).pvalue > 1e-3
+    # and the wrong law is rejected by the same test (the check can fail)
+    assert stats.kstest(w[:, 0], stats.uniform().cdf).pvalue < 1e-3 or k == 2
+
+
+def test_qmc_sampler_covers_the_simplex_evenly():
+    w = draws(
+        optuna.samplers.QMCSampler(scramble=True, seed=0, warn_independent_sampling=False), 3, 256
+    )
+    np.testing.assert_allclose(w.sum(axis=1), 1.0, atol=1e-12)
+    for j in range(3):
+        assert stats.kstest(w[:, j], stats.beta(1, 2).cdf).pvalue > 1e-2
+    # every sixth of the simplex (by which weight is largest and second largest) gets points
+    order = np.argsort(-w, axis=1)[:, :2]
+    cells = {tuple(r) for r in order}
+    assert len(cells) == 6
+
+
+def sweep_config(tmp_path, **kw) -> SweepConfig:
+    base = dict(
+        problem=USER,
+        tasks="2",
+        trials=3,
+        epochs=1,
+        seed=0,
+        out=tmp_path / "r.parquet",
+        device="cpu",
+        storage=f"sqlite:///{tmp_path / 'studies.db'}",
+    )
+    base.update(kw)
+    return SweepConfig(**base)
+
+
+def test_resume_counts_total_budget_and_never_duplicates(tmp_path):
+    first = run_sweep(sweep_config(tmp_path, trials=3))
+    assert (first.finished, first.new_trials) == (3, 3)
+    rows = read_results(tmp_path / "r.parquet").frame
+    assert len(rows) == 6 and rows.duplicated(["run_id", "split"]).sum() == 0
+
+    again = run_sweep(sweep_config(tmp_path, trials=3))  # finished study: adds nothing
+    assert again.new_trials == 0
+    assert len(read_results(tmp_path / "r.parquet").frame) == 6
+
+    more = run_sweep(sweep_config(tmp_path, trials=5))  # total budget 5: two more
+    assert (more.finished, more.new_trials) == (5, 2)
+    frame = read_results(tmp_path / "r.parquet").frame
+    assert len(frame) == 10 and frame["run_id"].nunique() == 5
+    assert sorted(frame["trial"].unique()) == [0, 1, 2, 3, 4]
+
+
+def test_same_setting_same_numbers(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    fa = run_sweep(sweep_config(tmp_path / "a", trials=2)).results.frame
+    fb = run_sweep(sweep_config(tmp_path / "b", trials=2)).results.frame
+    cols = [c for c in fa.columns if c.startswith(("w.", "metric.", "loss."))]
+    np.testing.assert_array_equal(fa[cols].to_numpy(), fb[cols].to_numpy())
+
+
+def test_lost_rows_are_restored_from_the_study(tmp_path):
+    run_sweep(sweep_config(tmp_path, trials=2))
+    (tmp_path / "r.parquet").unlink()  # e.g. a crash after tell, before the write
+    run_sweep(sweep_config(tmp_path, trials=2))
+    assert read_results(tmp_path / "r.parquet").frame["run_id"].nunique() == 2
+
+
+def test_diverging_trial_is_failed_with_reason_and_sweep_goes_on(tmp_path):
+    out = run_sweep(sweep_config(tmp_path, problem="tests.user_problem:make_diverging", trials=2))
+    assert out.failed == 2 and out.finished == 2 and out.frontier.empty
+    frame = read_results(tmp_path / "r.parquet").frame
+    assert set(frame["status"]) == {"failed"}
+    assert frame["error"].str.contains("non-finite training loss").all()
+
+
+def test_trial_of_a_killed_process_is_retrained_with_same_weights(tmp_path):
+    cfg = sweep_config(tmp_path, trials=2)
+    run_sweep(sweep_config(tmp_path, trials=1))
+    study = optuna.load_study(study_name=run_sweep(cfg).study_name, storage=cfg.storage)
+    # simulate a worker on this host killed mid-trial: a RUNNING trial with a dead pid
+    dead = study.ask(
+        {
+            "u0": optuna.distributions.FloatDistribution(0, 1),
+            "u1": optuna.distributions.FloatDistribution(0, 1),
+        }
+    )
+    dead.set_user_attr("host", socket.gethostname())
+    dead.set_user_attr("pid", 2**22 + 12345)  # beyond pid_max defaults: never alive
+    params = dict(dead.params)
+    out = run_sweep(sweep_config(tmp_path, trials=3))
+    assert out.finished == 3
+    trials = optuna.load_study(study_name=out.study_name, storage=cfg.storage).get_trials()
+    assert trials[dead.number].state == optuna.trial.TrialState.FAIL
+    retry = [t for t in trials if t.user_attrs.get("retry_of") == dead.number]
+    assert len(retry) == 1 and retry[0].params == params
+    assert retry[0].state == optuna.trial.TrialState.COMPLETE
+
+
+def test_other_setting_under_same_study_name_is_refused(tmp_path):
+    run_sweep(sweep_config(tmp_path, trials=1, study_name="mine"))
+    with pytest.raises(ParetokitError, match="choose another --study-name"):
+        run_sweep(sweep_config(tmp_path, trials=1, study_name="mine", epochs=2))
+
+
+def test_unreachable_storage_is_a_clear_error(tmp_path):
+    with pytest.raises(StorageError, match="storage"):
+        run_sweep(sweep_config(tmp_path, storage=f"sqlite:///{tmp_path}/no/such/dir/x.db"))
