@@ -8,6 +8,7 @@ points are mapped to minimization by negating higher-is-better metrics.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -100,3 +101,98 @@ def mean_rank(table: np.ndarray, higher_is_better: Sequence[bool]) -> np.ndarray
         [pd.Series(t[:, k]).rank(method="average").to_numpy() for k in range(t.shape[1])]
     )
     return ranks.mean(axis=1)
+
+
+def setting_rows(
+    frame: pd.DataFrame, setting: dict[str, Any], kind: str | None = None
+) -> pd.DataFrame:
+    """Rows trained under ``setting`` (problem, epochs, batch size, lr), optionally of one kind."""
+    mask = (
+        (frame["problem"] == setting["problem"])
+        & (frame["epochs"] == setting["epochs"])
+        & (frame["batch_size"] == setting["batch_size"])
+        & (frame["lr"] == setting["lr"])
+    )
+    if kind is not None:
+        mask &= frame["kind"] == kind
+    return frame[mask]
+
+
+def stl_baseline(
+    results: Results, split: str, setting: dict[str, Any] | None = None
+) -> pd.DataFrame:
+    """Per task: the STL metric (mean and std over seeds of the run trained on that task
+    alone, ``method == "stl:<task>"``) and the number of seeds; tasks without STL runs absent."""
+    df = results.ok(split=split, kind="stl")
+    if setting is not None:
+        df = setting_rows(df, setting)
+    out = {}
+    for t in results.meta.task_names:
+        vals = df.loc[df["method"] == f"stl:{t}", f"metric.{t}"]
+        if len(vals):
+            out[t] = {
+                "mean": float(vals.mean()),
+                "std": float(vals.std(ddof=0)),
+                "seeds": len(vals),
+            }
+    return pd.DataFrame.from_dict(out, orient="index")
+
+
+def compare_table(
+    results: Results, setting: dict[str, Any], labels: Sequence[str], split: str = "test"
+) -> pd.DataFrame:
+    """The comparison of methods under one setting on ``split``, one row per method plus STL.
+
+    Columns: ``method``, ``seeds``, per task ``<task>`` (mean over seeds) and ``<task>.std``,
+    ``delta_m`` (Δm% of the mean point against the STL means; NaN without STL runs),
+    ``mean_rank`` (among the rows of this table, STL included as in Navon et al. 2022),
+    ``dominated`` (seeds whose point some sweep point of the same setting dominates, as
+    "d/n"; "" without a sweep; "-" for STL, which is K separate models, not one point), ``dominating_sweep_points`` (how many sweep points dominate
+    the mean point), ``step_ms`` and ``train_seconds`` (means over seeds).
+    """
+    tasks = results.meta.task_names
+    hib = [t.higher_is_better for t in results.meta.tasks]
+    cols = results.metric_columns()
+    rows_all = setting_rows(results.ok(split=split), setting)
+    sweep = rows_all[rows_all["kind"] == "sweep"][cols].to_numpy(float)
+    stl = stl_baseline(results, split, setting)
+    base = np.array([stl.loc[t, "mean"] if t in stl.index else np.nan for t in tasks])
+    records = []
+    if len(stl) == len(tasks):
+        stl_runs = rows_all[rows_all["kind"] == "stl"]
+        rec: dict[str, Any] = {"method": "stl", "seeds": int(stl["seeds"].min())}
+        for t in tasks:
+            rec[t], rec[f"{t}.std"] = stl.loc[t, "mean"], stl.loc[t, "std"]
+        rec.update(
+            delta_m=0.0,
+            dominated="-",
+            dominating_sweep_points=np.nan,
+            step_ms=float(stl_runs["step_ms"].mean()),
+            train_seconds=float(stl_runs["train_seconds"].sum() / stl["seeds"].min()),
+        )
+        records.append(rec)
+    for label in labels:
+        runs = rows_all[(rows_all["kind"] == "method") & (rows_all["method"] == label)]
+        if runs.empty:
+            continue
+        points = runs[cols].to_numpy(float)
+        mean = points.mean(axis=0)
+        rec = {"method": label, "seeds": len(runs)}
+        for k, t in enumerate(tasks):
+            rec[t], rec[f"{t}.std"] = mean[k], float(points[:, k].std())
+        rec["delta_m"] = delta_m(mean, base, hib) if np.isfinite(base).all() else np.nan
+        if len(sweep):
+            hit = sum(len(dominated_by_any(p, sweep, hib)) > 0 for p in points)
+            rec["dominated"] = f"{hit}/{len(points)}"
+            rec["dominating_sweep_points"] = len(dominated_by_any(mean, sweep, hib))
+        else:
+            rec["dominated"], rec["dominating_sweep_points"] = "", np.nan
+        rec["step_ms"] = float(runs["step_ms"].mean())
+        rec["train_seconds"] = float(runs["train_seconds"].mean())
+        records.append(rec)
+    table = pd.DataFrame.from_records(records)
+    if not table.empty:
+        table.insert(
+            len(table.columns) - 4, "mean_rank", mean_rank(table[tasks].to_numpy(float), hib)
+        )
+    return table

@@ -17,7 +17,14 @@ import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from paretokit import __version__
@@ -142,24 +149,22 @@ def sweep(
         sampler=sampler,
     )
     with _progress() as progress:
-        trial_bar = progress.add_task("trials", total=trials)
-        epoch_bar = progress.add_task("epochs", total=1, visible=False)
+        bars: dict[str, TaskID] = {}  # added once the sweep has validated its input
 
         def on_start(name: str, done: int, total: int) -> None:
-            progress.update(
-                trial_bar, description=f"study {escape(name)}", completed=done, total=total
-            )
+            bars["trials"] = progress.add_task(f"study {escape(name)}", total=total, completed=done)
+            bars["epochs"] = progress.add_task("epochs", total=1, visible=False)
 
         def on_trial_start(number: int, w: list[float]) -> None:
             weights = ", ".join(f"{x:.2f}" for x in w)
-            progress.reset(epoch_bar, total=1, visible=True)
-            progress.update(epoch_bar, description=f"trial {number} w=({weights})")
+            progress.reset(bars["epochs"], total=1, visible=True)
+            progress.update(bars["epochs"], description=f"trial {number} w=({weights})")
 
         def on_epoch(epoch: int, total: int) -> None:
-            progress.update(epoch_bar, completed=epoch, total=total)
+            progress.update(bars["epochs"], completed=epoch, total=total)
 
         def on_trial_end(number: int, status: str, error: str) -> None:
-            progress.advance(trial_bar)
+            progress.advance(bars["trials"])
             if status != "ok":
                 progress.console.print(f"[yellow]trial {number} failed:[/] {escape(error)}")
 
@@ -179,6 +184,147 @@ def sweep(
         f"{outcome.finished - outcome.failed})",
         fmt,
     )
+
+
+@app.command()
+@_user_errors
+def methods() -> None:
+    """List the multi-task optimization methods: kind, summary, options and citation."""
+    from paretokit.methods import method_class, method_names
+
+    table = Table(title="methods", show_lines=True)
+    for col in ("method", "kind", "summary", "options (paper defaults)", "citation"):
+        table.add_column(col, overflow="fold")
+    for name in method_names():
+        cls = method_class(name)
+        opts = ", ".join(f"{k}={v!r}" for k, v in cls.option_defaults().items()) or "-"
+        table.add_row(f"[bold]{name}[/]", cls.kind, cls.summary, escape(opts), escape(cls.citation))
+    console.print(table)
+
+
+@app.command()
+@_user_errors
+def compare(
+    methods: list[str] = typer.Argument(..., help="Methods to run (`paretokit methods`)."),
+    problem: str = typer.Option("qm9", help="Built-in problem, or package.module:factory."),
+    tasks: str = typer.Option(
+        None, help="First N tasks ('3') or task names ('mu,alpha,homo'); default: the problem's."
+    ),
+    seeds: int = typer.Option(3, help="Seeds per method: 0 … N−1."),
+    epochs: int = typer.Option(None, help="Epochs per run (default: the problem's)."),
+    batch_size: int = typer.Option(None, help="Batch size (default: the problem's)."),
+    lr: float = typer.Option(None, help="Adam learning rate (default: the problem's)."),
+    out: Path = typer.Option(Path("results.parquet"), help="Results file (rows are appended)."),
+    device: str = typer.Option("auto", help="auto (CUDA if available), cpu or cuda[:N]."),
+    split: str = typer.Option("test", help="Split the table reports: val or test."),
+    update_every: int = typer.Option(None, help="Nash-MTL-N: recompute the weights every N steps."),
+    main_task: str = typer.Option(None, help="Main task (by name) of gradsim and metabalance."),
+    option: list[str] = typer.Option(
+        [],
+        "--option",
+        "-o",
+        help="A method option KEY=VALUE (to every method that has it) or METHOD.KEY=VALUE.",
+    ),
+    fmt: str = typer.Option("table", "--format", help="Output: table, json, csv, markdown."),
+) -> None:
+    """Run adaptive MTO methods (and STL baselines) on the sweep's setting and compare them.
+
+    Same problem, model, data, epochs and seeds for every method. The table gives per-task
+    metrics (mean ± std over seeds), Δm% against STL, mean rank, and whether a sweep point of
+    the same setting in the results file dominates each method.
+    """
+    from paretokit.compare import CompareCallbacks, CompareConfig, run_compare
+    from paretokit.results import SPLITS
+
+    _check_format(fmt)
+    if split not in SPLITS:
+        raise ParetokitError(f"--split must be one of {', '.join(SPLITS)}")
+    shared, scoped = parse_options(option)
+    if update_every is not None:
+        shared["update_every"] = update_every
+    if main_task is not None:
+        shared["main_task"] = main_task
+    config = CompareConfig(
+        methods=methods,
+        problem=problem,
+        tasks=tasks,
+        seeds=seeds,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        out=out,
+        device=device,
+        split=split,
+        options=shared,
+        method_options=scoped,
+    )
+    with _progress() as progress:
+        bars: dict[str, TaskID] = {}  # added once the comparison has validated its input
+
+        def on_plan(todo: int, skipped: int) -> None:
+            bars["runs"] = progress.add_task(f"runs ({skipped} already done)", total=todo)
+            bars["epochs"] = progress.add_task("epochs", total=1, visible=False)
+
+        def on_run_start(run) -> None:
+            progress.reset(bars["epochs"], total=1, visible=True)
+            progress.update(bars["epochs"], description=f"{escape(run.label)} seed {run.seed}")
+
+        def on_epoch(epoch: int, total: int) -> None:
+            progress.update(bars["epochs"], completed=epoch, total=total)
+
+        def on_run_end(run, status: str, error: str) -> None:
+            progress.advance(bars["runs"])
+            if status != "ok":
+                progress.console.print(
+                    f"[yellow]{escape(run.label)} seed {run.seed} failed:[/] {escape(error)}"
+                )
+
+        outcome = run_compare(config, CompareCallbacks(on_plan, on_run_start, on_epoch, on_run_end))
+    console.print(
+        f"{outcome.trained} runs trained ({outcome.failed} failed), {outcome.skipped} already in "
+        f"{escape(str(outcome.out))}"
+    )
+    _render(
+        comparison_frame(outcome.table, outcome.setting["tasks"], fmt),
+        f"{outcome.setting['problem']} {', '.join(outcome.setting['tasks'])}: "
+        f"{split} metrics, Δm% vs STL (lower is better)",
+        fmt,
+    )
+
+
+def parse_options(items: list[str]) -> tuple[dict[str, object], dict[str, dict[str, object]]]:
+    """``KEY=VALUE`` → shared options; ``METHOD.KEY=VALUE`` → that method's. Values are read as
+    JSON when they parse (numbers, true/false, lists), else kept as strings."""
+    shared: dict[str, object] = {}
+    scoped: dict[str, dict[str, object]] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ParetokitError(f"--option {item!r}: expected KEY=VALUE or METHOD.KEY=VALUE")
+        try:
+            value: object = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        method, dot, name = key.rpartition(".")
+        if dot:
+            scoped.setdefault(method, {})[name] = value
+        else:
+            shared[name] = value
+    return shared, scoped
+
+
+def comparison_frame(table: pd.DataFrame, tasks: list[str], fmt: str) -> pd.DataFrame:
+    """For the rich table, 'mean ± std' cells; machine formats keep separate columns."""
+    if fmt != "table" or table.empty:
+        return table
+    shown = pd.DataFrame({"method": table["method"], "seeds": table["seeds"]})
+    for t in tasks:
+        shown[t] = [f"{m:.4g} ± {s:.2g}" for m, s in zip(table[t], table[f"{t}.std"])]
+    shown["Δm%"] = table["delta_m"].map(lambda v: f"{v:+.2f}" if pd.notna(v) else "n/a")
+    shown["mean rank"] = table["mean_rank"].map(lambda v: f"{v:.2f}")
+    shown["dominated by sweep"] = table["dominated"].replace("", "no sweep")
+    shown["step ms"] = table["step_ms"].map(lambda v: f"{v:.2f}")
+    return shown
 
 
 @app.command()

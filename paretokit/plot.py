@@ -59,17 +59,6 @@ def method_summary(results: Results, split: str) -> pd.DataFrame:
     return grouped.mean().join(grouped.std(ddof=0), rsuffix=".std")
 
 
-def stl_baseline(results: Results, split: str) -> dict[str, float]:
-    """Task → STL metric (mean over seeds of the run trained on that task alone)."""
-    df = results.ok(split=split, kind="stl")
-    out = {}
-    for t in results.meta.task_names:
-        runs = df[df["method"] == f"stl:{t}"]
-        if not runs.empty:
-            out[t] = float(runs[f"metric.{t}"].mean())
-    return out
-
-
 def plot_frontier(results: Results, out: str | Path, split: str = "test") -> Path:
     """Draw the frontier figure for ``split`` into ``out`` (format from its extension)."""
     out = Path(out)
@@ -88,7 +77,8 @@ def plot_frontier(results: Results, out: str | Path, split: str = "test") -> Pat
     cols = results.metric_columns()
     points = sweep[cols].to_numpy(float) if not sweep.empty else np.empty((0, len(tasks)))
     on_front = analysis.non_dominated_mask(points, hib_all) if len(points) else np.zeros(0, bool)
-    stl = stl_baseline(results, split)
+    baseline = analysis.stl_baseline(results, split)
+    stl = baseline["mean"].to_dict() if not baseline.empty else {}
     for ax, (i, j) in zip(axes.flat, pairs):
         _panel(ax, tasks, i, j, points, on_front, methods, stl)
     for ax in list(axes.flat)[len(pairs) :]:

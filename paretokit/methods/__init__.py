@@ -43,15 +43,23 @@ def _discover() -> dict[str, type[Method]]:
     return _REGISTRY
 
 
+# Listing order: the seed papers' methods as Nash-MTL's experiments list them, then the newer.
+_ORDER = (
+    "stl ls si rlw dwa uw gradnorm mgda pcgrad graddrop cagrad imtl nashmtl gradsim "
+    "metabalance famo alignedmtl upgrad fairgrad dbmtl"
+).split()
+
+
 def method_names() -> list[str]:
     """Registered method names, in listing order (`paretokit methods`)."""
-    return list(_discover())
+    names = list(_discover())
+    return sorted(names, key=lambda n: (_ORDER.index(n) if n in _ORDER else len(_ORDER), n))
 
 
 def method_class(name: str) -> type[Method]:
     registry = _discover()
     if name not in registry:
-        raise MethodError(f"unknown method {name!r}; known: {', '.join(registry)}")
+        raise MethodError(f"unknown method {name!r}; known: {', '.join(method_names())}")
     return registry[name]
 
 

@@ -1,0 +1,259 @@
+"""``paretokit compare``: train adaptive MTO methods on the sweep's setting, side by side.
+
+Every method runs on the same problem, tasks, model, data, epochs, batch size, learning rate
+and seeds (0 … N−1) as the others, and as a sweep of the same setting. The STL baselines (one
+run per task: the simplex vertex e_k, see :class:`~paretokit.methods._fixed.SingleTask`) are
+trained when the results file holds none for the setting. Runs already in the file (same
+run id: method, options, setting, seed) are not trained again, so an interrupted compare
+resumes where it stopped. Rows are appended after every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from paretokit import analysis
+from paretokit.errors import MethodError, ParetokitError
+from paretokit.methods import get_method, method_class
+from paretokit.problems import Problem, get_problem
+from paretokit.results import (
+    STATUS_FAILED,
+    RunRecord,
+    append_results,
+    existing_run_ids,
+    read_results,
+)
+from paretokit.sweep import default_study_name, results_meta
+from paretokit.train import (
+    RunConfig,
+    TrainingDiverged,
+    describe_device,
+    resolve_device,
+    to_device,
+    train_run,
+)
+
+
+@dataclass
+class CompareConfig:
+    """What ``paretokit compare`` runs; None means the problem's default."""
+
+    methods: Sequence[str]
+    problem: str = "qm9"
+    tasks: str | int | Sequence[str] | None = None
+    seeds: int = 3
+    epochs: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    out: Path = Path("results.parquet")
+    device: str = "auto"
+    split: str = "test"
+    # option name → value, applied to every named method that accepts it
+    options: dict[str, Any] = field(default_factory=dict)
+    # method name → {option: value}, for that method only
+    method_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    kind: str  # "method" | "stl"
+    label: str  # the ``method`` column: name, non-default options, or stl:<task>
+    name: str  # registry name
+    options: dict[str, Any]
+    seed: int
+    run_id: str
+
+
+@dataclass
+class CompareCallbacks:
+    on_plan: Callable[[int, int], None] | None = None  # runs to train, runs already present
+    on_run_start: Callable[[PlannedRun], None] | None = None
+    on_epoch: Callable[[int, int], None] | None = None
+    on_run_end: Callable[[PlannedRun, str, str], None] | None = None  # run, status, error
+
+
+@dataclass
+class CompareOutcome:
+    trained: int
+    skipped: int
+    failed: int
+    table: pd.DataFrame
+    out: Path
+    setting: dict[str, Any]
+
+
+def resolve_options(
+    names: Sequence[str], n_tasks: int, shared: dict[str, Any], scoped: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Per method, the options it runs with. A shared option goes to every named method that
+    accepts it and must be accepted by at least one; a scoped option must be accepted by its
+    method. Anything else is an error, never silently ignored."""
+    for name in [*names, *scoped]:
+        method_class(name)  # unknown names list the valid ones
+    stray = sorted(set(scoped) - set(names))
+    if stray:
+        raise MethodError(f"options given for {', '.join(stray)}, which is not being compared")
+    resolved: dict[str, dict[str, Any]] = {}
+    for name in names:
+        accepted = method_class(name).option_defaults()
+        opts = {k: v for k, v in shared.items() if k in accepted}
+        opts.update(scoped.get(name, {}))
+        resolved[name] = opts
+        get_method(name, n_tasks, **opts)  # validates option names and values now
+    for key in shared:
+        if not any(key in method_class(n).option_defaults() for n in names):
+            raise MethodError(
+                f"option {key!r} does not apply to {', '.join(names)}; "
+                "`paretokit methods` lists each method's options"
+            )
+    return resolved
+
+
+def method_label(name: str, options: dict[str, Any]) -> str:
+    """``name`` for the paper defaults, else ``name(k=v, …)`` with the non-default options."""
+    defaults = method_class(name).option_defaults()
+    changed = {k: v for k, v in sorted(options.items()) if defaults.get(k) != v}
+    if not changed:
+        return name
+    return f"{name}({', '.join(f'{k}={v}' for k, v in changed.items())})"
+
+
+def plan_runs(
+    names: Sequence[str],
+    options: dict[str, dict[str, Any]],
+    problem: Problem,
+    setting: dict[str, Any],
+    seeds: int,
+    with_stl: bool,
+) -> list[PlannedRun]:
+    """Every run the comparison needs, STL first, each with a run id unique to its setting."""
+    key = hashlib.sha1(json.dumps(setting, sort_keys=True).encode()).hexdigest()[:10]
+    runs = []
+    if with_stl:
+        for k, task in enumerate(problem.task_names):
+            for seed in range(seeds):
+                opts = {"task": k}
+                runs.append(
+                    PlannedRun("stl", f"stl:{task}", "stl", opts, seed, f"stl:{task}:{key}:s{seed}")
+                )
+    for name in names:
+        label = method_label(name, options[name])
+        ohash = hashlib.sha1(json.dumps(options[name], sort_keys=True, default=str).encode())
+        for seed in range(seeds):
+            runs.append(
+                PlannedRun(
+                    "method",
+                    label,
+                    name,
+                    options[name],
+                    seed,
+                    f"method:{name}:{ohash.hexdigest()[:8]}:{key}:s{seed}",
+                )
+            )
+    return runs
+
+
+def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None) -> CompareOutcome:
+    """Train every planned run that the results file does not hold yet, then tabulate."""
+    cb = callbacks or CompareCallbacks()
+    if not config.methods:
+        raise ParetokitError("name at least one method; `paretokit methods` lists them")
+    if config.seeds < 1:
+        raise ParetokitError("--seeds must be at least 1")
+    if "stl" in config.methods:
+        raise ParetokitError("stl runs automatically when the file has no STL baselines")
+    problem = get_problem(config.problem, config.tasks)
+    shared = _main_task_index(config.options, problem)
+    scoped = {m: _main_task_index(o, problem) for m, o in config.method_options.items()}
+    options = resolve_options(list(dict.fromkeys(config.methods)), problem.n_tasks, shared, scoped)
+    device = resolve_device(config.device)
+    run_cfg = RunConfig(
+        epochs=config.epochs or problem.defaults.epochs,
+        batch_size=config.batch_size or problem.defaults.batch_size,
+        lr=config.lr or problem.defaults.lr,
+        seed=0,
+        device=device,
+    )
+    setting = {
+        "problem": problem.name,
+        "tasks": problem.task_names,
+        "epochs": run_cfg.epochs,
+        "batch_size": run_cfg.batch_size,
+        "lr": run_cfg.lr,
+    }
+    meta = results_meta(problem)
+    out = Path(config.out)
+    have_stl = False
+    if out.exists():
+        existing = read_results(out)
+        have_stl = not analysis.setting_rows(existing.frame, setting, kind="stl").empty
+    runs = plan_runs(list(options), options, problem, setting, config.seeds, not have_stl)
+    done = existing_run_ids(out)
+    todo = [r for r in runs if r.run_id not in done]
+    if cb.on_plan:
+        cb.on_plan(len(todo), len(runs) - len(todo))
+    data = to_device(problem.splits(), device) if todo else None
+    device_name = describe_device(device)
+    study = default_study_name({**setting, "seed": 0}).rsplit("-s", 1)[0]
+    failed = 0
+    for run in todo:
+        if cb.on_run_start:
+            cb.on_run_start(run)
+        method = get_method(run.name, problem.n_tasks, seed=run.seed, **run.options)
+        record = RunRecord(
+            study=study,
+            problem=problem.name,
+            run_id=run.run_id,
+            kind=run.kind,
+            method=run.label,
+            seed=run.seed,
+            task_names=problem.task_names,
+            epochs=run_cfg.epochs,
+            batch_size=run_cfg.batch_size,
+            lr=run_cfg.lr,
+            device=device_name,
+            options={"method": run.name, **_jsonable(method.options())},
+        )
+        try:
+            result = train_run(problem, method, _with_seed(run_cfg, run.seed), cb.on_epoch, data)
+        except (TrainingDiverged, MethodError) as exc:
+            record.status, record.error = STATUS_FAILED, str(exc)
+            failed += 1
+        else:
+            record.metrics, record.losses = result.metrics, result.losses
+            record.weights = result.mean_weights
+            record.train_seconds, record.step_ms = result.train_seconds, result.step_ms
+        append_results(out, record.rows(), meta)
+        if cb.on_run_end:
+            cb.on_run_end(run, record.status, record.error)
+    results = read_results(out)
+    labels = list(dict.fromkeys(method_label(n, options[n]) for n in options))
+    table = analysis.compare_table(results, setting, labels, config.split)
+    return CompareOutcome(len(todo), len(runs) - len(todo), failed, table, out, setting)
+
+
+def _main_task_index(options: dict[str, Any], problem: Problem) -> dict[str, Any]:
+    """``main_task`` may name a task; methods take its index in the selected tasks."""
+    value = options.get("main_task")
+    if not isinstance(value, str):
+        return dict(options)
+    if value not in problem.task_names:
+        raise ParetokitError(
+            f"--main-task {value!r} is not one of the selected tasks: {', '.join(problem.task_names)}"
+        )
+    return {**options, "main_task": problem.task_names.index(value)}
+
+
+def _with_seed(cfg: RunConfig, seed: int) -> RunConfig:
+    return RunConfig(cfg.epochs, cfg.batch_size, cfg.lr, seed, cfg.device)
+
+
+def _jsonable(options: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(options, default=str))
