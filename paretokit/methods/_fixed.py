@@ -46,7 +46,9 @@ class LinearScalarization(FixedWeights):
 
     name: ClassVar[str] = "ls"
     summary: ClassVar[str] = "linear scalarization with equal weights 1/K"
-    citation: ClassVar[str] = "Navon et al., Multi-Task Learning as a Bargaining Game, ICML 2022 (baseline LS)"
+    citation: ClassVar[str] = (
+        "Navon et al., Multi-Task Learning as a Bargaining Game, ICML 2022 (baseline LS)"
+    )
 
     def __init__(self, n_tasks: int, *, seed: int = 0) -> None:
         super().__init__(n_tasks, seed=seed, weights=[1.0] * n_tasks)
@@ -63,7 +65,9 @@ class SingleTask(FixedWeights):
 
     name: ClassVar[str] = "stl"
     summary: ClassVar[str] = "single-task baselines: one run per task (the simplex vertices)"
-    citation: ClassVar[str] = "Navon et al., ICML 2022 (baseline STL); Maninis et al., CVPR 2019 (Δm)"
+    citation: ClassVar[str] = (
+        "Navon et al., ICML 2022 (baseline STL); Maninis et al., CVPR 2019 (Δm)"
+    )
 
     def __init__(self, n_tasks: int, *, seed: int = 0, task: int = 0) -> None:
         if not 0 <= task < n_tasks:

@@ -44,9 +44,13 @@ class TaskSpec:
         if self.loss not in LOSSES:
             raise ValueError(f"task {self.name!r}: unknown loss {self.loss!r}; known: {LOSSES}")
         if self.metric not in METRICS:
-            raise ValueError(f"task {self.name!r}: unknown metric {self.metric!r}; known: {METRICS}")
+            raise ValueError(
+                f"task {self.name!r}: unknown metric {self.metric!r}; known: {METRICS}"
+            )
         if (self.loss == "cross_entropy") != (self.n_classes > 0):
-            raise ValueError(f"task {self.name!r}: n_classes is set exactly for cross_entropy tasks")
+            raise ValueError(
+                f"task {self.name!r}: n_classes is set exactly for cross_entropy tasks"
+            )
 
 
 @dataclass(frozen=True)
