@@ -36,3 +36,15 @@ def assert_positively_homogeneous(aggregate, G: Tensor, c: float = 7.0, rtol: fl
     """Scaling all gradients by c > 0 scales the direction by c: A(cG) = c A(G)."""
     d1, d2 = aggregate(G), aggregate(c * G)
     torch.testing.assert_close(d2, c * d1, rtol=rtol, atol=rtol * c * float(d1.abs().max()))
+
+
+def assert_reset_reproduces(method, run, seed: int = 0) -> None:
+    """A stateful or random method depends only on its seed and inputs: after ``reset(seed)`` the
+    same calls give bit-identical outputs. ``run(method)`` makes the calls and returns tensors."""
+    method.reset(seed)
+    first = run(method)
+    method.reset(seed)
+    second = run(method)
+    assert len(first) == len(second)
+    for a, b in zip(first, second, strict=True):
+        torch.testing.assert_close(a, b, rtol=0.0, atol=0.0)
