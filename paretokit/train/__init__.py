@@ -4,6 +4,7 @@ from paretokit.train.device import DEVICE_CHOICES, describe_device, resolve_devi
 from paretokit.train.loop import (
     RunConfig,
     RunResult,
+    Trainer,
     TrainingDiverged,
     evaluate,
     to_device,
@@ -16,6 +17,7 @@ __all__ = [
     "RunResult",
     "TrainingDiverged",
     "describe_device",
+    "Trainer",
     "evaluate",
     "resolve_device",
     "to_device",

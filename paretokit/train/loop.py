@@ -74,9 +74,7 @@ def train_run(
     method.reset(config.seed)
     data = splits if splits is not None else to_device(problem.splits(), device)
     train = data["train"]
-    params = list(model.parameters()) + [p for p in method.parameters()]
-    optimizer = torch.optim.Adam(params, lr=config.lr)
-    step = _make_step(problem, model, method)
+    trainer = Trainer(problem, model, method, config.lr)
 
     n = len(train)
     k = problem.n_tasks
@@ -93,19 +91,11 @@ def train_run(
         batches = 0
         for i in range(0, n, config.batch_size):
             idx = order[i : i + config.batch_size]
-            x, y = train.x[idx], train.y[idx]
-            for p in params:
-                p.grad = None
-            losses, weights = step(x, y)
-            optimizer.step()
-            if method.needs_post_step_losses:
-                with torch.no_grad():
-                    method.after_step(problem.losses(model(x), y))
-            else:
-                method.after_step(None)
-            loss_sum += losses.detach().double()
+            losses, weights = trainer.step(train.x[idx], train.y[idx])
+            loss_sum += losses.double()
             if weights is not None:
-                weight_sum += weights.detach().double() / weights.detach().double().sum()
+                w = weights.detach().double()
+                weight_sum += w / w.sum()
                 weight_steps += 1
             batches += 1
             steps += 1
@@ -137,7 +127,32 @@ def train_run(
     )
 
 
-def _make_step(
+class Trainer:
+    """One training step of ``model`` with ``method``: zero the gradients, compute them from the
+    task losses (see :func:`make_step`), take an Adam step over the model's and the method's
+    parameters, and call the method's ``after_step`` hook. The benchmark times exactly this."""
+
+    def __init__(self, problem: Problem, model: MultiTaskModel, method: Method, lr: float) -> None:
+        self.problem, self.model, self.method = problem, model, method
+        self.params = list(model.parameters()) + list(method.parameters())
+        self.optimizer = torch.optim.Adam(self.params, lr=lr)
+        self._gradients = make_step(problem, model, method)
+
+    def step(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor | None]:
+        """One step on the batch (x, y); returns the detached losses and the weights or None."""
+        for p in self.params:
+            p.grad = None
+        losses, weights = self._gradients(x, y)
+        self.optimizer.step()
+        if self.method.needs_post_step_losses:
+            with torch.no_grad():
+                self.method.after_step(self.problem.losses(self.model(x), y))
+        else:
+            self.method.after_step(None)
+        return losses.detach(), weights
+
+
+def make_step(
     problem: Problem, model: MultiTaskModel, method: Method
 ) -> Callable[[Tensor, Tensor], tuple[Tensor, Tensor | None]]:
     """The function that computes one step's gradients: returns (losses, weights or None)."""
