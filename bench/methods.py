@@ -1,0 +1,176 @@
+"""Benchmark every method: aggregation time, and training-step time as a ratio to LS.
+
+    python bench/methods.py                      # qm9, K = 3 and 10, CPU
+    python bench/methods.py --problem synthetic --ks 3,10 --device cuda
+
+Part 1 times each method's per-step computation on a fixed input: Gramian-only aggregations
+from the Gramian A = GGᵀ (K, K) alone (`gramian_weights`), the others from G (K, D) with D the
+problem's shared-parameter count (`combine`), loss weightings from the losses (`weights`).
+Nash-MTL's CCP option (the paper's cvxpy procedure) is timed beside the exact Newton solver.
+
+Part 2 times full training steps (`Trainer.step`: forward, task gradients, method, Adam) on
+real batches of the problem, every method in turn, repeated round-robin so that machine
+noise hits all methods alike, and prints the median step time and its ratio to LS's measured
+in the same run. Nothing here is a pass/fail test: it prints what it measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from paretokit.methods import GradientAggregation, LossWeighting, get_method, method_names  # noqa: E402
+from paretokit.problems import get_problem  # noqa: E402
+from paretokit.train import Trainer, resolve_device, to_device  # noqa: E402
+from paretokit.train.seeding import seed_everything  # noqa: E402
+
+EXTRA_VARIANTS = {"nashmtl(ccp)": ("nashmtl", {"solver": "ccp"})}
+
+
+def variants() -> dict[str, tuple[str, dict]]:
+    """Every registered method (STL excluded: it is LS at a vertex) plus timed variants."""
+    out = {n: (n, {}) for n in method_names() if n != "stl"}
+    for label, (name, opts) in EXTRA_VARIANTS.items():
+        if name in out:
+            out[label] = (name, opts)
+    return out
+
+
+def timeit(fn: Callable[[], object], min_seconds: float = 0.2, repeats: int = 5) -> float:
+    """Median seconds per call over ``repeats`` rounds of at least ``min_seconds`` each."""
+    fn()
+    n, t = 1, 0.0
+    while True:  # calibrate the calls per round
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        t = time.perf_counter() - start
+        if t >= min_seconds / repeats or n >= 1 << 16:
+            break
+        n *= 4
+    rounds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        rounds.append((time.perf_counter() - start) / n)
+    return statistics.median(rounds)
+
+
+def overrides_gramian(cls: type) -> bool:
+    return cls.gramian_weights is not GradientAggregation.gramian_weights and (
+        cls.combine is GradientAggregation.combine
+    )
+
+
+def aggregation_times(k: int, d: int, seed: int = 0) -> list[tuple[str, str, float]]:
+    """(label, what was timed, seconds per call) for every method at K tasks and D coordinates."""
+    g = torch.Generator().manual_seed(seed)
+    G = torch.randn(k, d, generator=g) * torch.logspace(-1, 1, k)[:, None]
+    A = G.double() @ G.double().T
+    losses = torch.rand(k, generator=g) + 0.5
+    rows = []
+    for label, (name, opts) in variants().items():
+        m = get_method(name, k, **opts)
+        if isinstance(m, LossWeighting):
+            m.loss(losses.clone().requires_grad_())  # some weightings need a first step
+            rows.append((label, "weights(losses)", timeit(lambda m=m: m.weights(losses))))
+        elif overrides_gramian(type(m)):
+            rows.append(
+                (label, "gramian_weights(A)", timeit(lambda m=m: m.gramian_weights(A, losses)))
+            )
+        else:
+            rows.append((label, f"combine(G), D={d}", timeit(lambda m=m: m.combine(G, losses))))
+    return rows
+
+
+def step_times(
+    problem_name: str,
+    k: int,
+    device: torch.device,
+    steps: int,
+    repeats: int,
+    batch_size: int | None,
+) -> dict[str, float]:
+    """Median seconds per training step of every method on the problem's real batches."""
+    problem = get_problem(problem_name, tasks=k)
+    train = to_device(problem.splits(), device)["train"]
+    bs = batch_size or problem.defaults.batch_size
+    order = seed_everything(0, device)
+    batches = [torch.randperm(len(train), generator=order)[:bs].to(device) for _ in range(steps)]
+    trainers = {}
+    for label, (name, opts) in variants().items():
+        seed_everything(0, device)
+        trainers[label] = Trainer(
+            problem,
+            problem.build_model().to(device),
+            get_method(name, k, **opts),
+            problem.defaults.lr,
+        )
+    for t in trainers.values():  # warm-up: first-call allocations, DWA/GradNorm initial state
+        for idx in batches[:3]:
+            t.step(train.x[idx], train.y[idx])
+    samples: dict[str, list[float]] = {label: [] for label in trainers}
+    for _ in range(repeats):
+        for label, t in trainers.items():
+            _sync(device)
+            start = time.perf_counter()
+            for idx in batches:
+                t.step(train.x[idx], train.y[idx])
+            _sync(device)
+            samples[label].append((time.perf_counter() - start) / len(batches))
+    return {label: statistics.median(v) for label, v in samples.items()}
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--problem", default="qm9")
+    ap.add_argument("--ks", default="3,10", help="task counts, comma-separated")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--steps", type=int, default=20, help="steps per timed round")
+    ap.add_argument("--repeats", type=int, default=5, help="round-robin rounds per method")
+    ap.add_argument("--batch-size", type=int, default=None)
+    ap.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
+    ap.add_argument("--skip-steps", action="store_true", help="only part 1")
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    ks = [int(k) for k in args.ks.split(",")]
+    print(f"torch {torch.__version__}, device {device}, {torch.get_num_threads()} threads")
+    for k in ks:
+        problem = get_problem(args.problem, tasks=k)
+        d = sum(p.numel() for p in problem.build_model().shared_parameters())
+        print(f"\n== aggregation time per call, K={k} (problem {args.problem}: D={d}) ==")
+        print(f"{'method':<16} {'timed':<28} {'µs/call':>10}")
+        for label, what, sec in aggregation_times(k, d):
+            print(f"{label:<16} {what:<28} {sec * 1e6:>10.1f}")
+    if args.skip_steps:
+        return
+    for k in ks:
+        times = step_times(args.problem, k, device, args.steps, args.repeats, args.batch_size)
+        ls = times["ls"]
+        print(
+            f"\n== training step, {args.problem} K={k}, median of {args.repeats} rounds "
+            f"of {args.steps} steps =="
+        )
+        print(f"{'method':<16} {'ms/step':>9} {'ratio to LS':>12}")
+        for label, sec in sorted(times.items(), key=lambda kv: kv[1]):
+            print(f"{label:<16} {sec * 1e3:>9.2f} {sec / ls:>12.2f}")
+
+
+if __name__ == "__main__":
+    main()
