@@ -56,7 +56,7 @@ def method_summary(results: Results, split: str) -> pd.DataFrame:
     if df.empty:
         return pd.DataFrame()
     grouped = df.groupby("method", sort=False)[cols]
-    return grouped.mean().join(grouped.std(ddof=0), rsuffix=".std")
+    return grouped.mean().join(grouped.std(ddof=0).add_suffix(".std"))
 
 
 def plot_frontier(results: Results, out: str | Path, split: str = "test") -> Path:

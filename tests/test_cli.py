@@ -1,0 +1,236 @@
+"""The command line: end-to-end runs on multidigits, and every user error as one clear line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from paretokit import __version__, analysis
+from paretokit.cli import app
+from paretokit.results import read_results
+
+runner = CliRunner()
+USER = "tests.user_problem:make"
+
+
+def run(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def assert_user_error(result, *fragments: str) -> None:
+    """Exit code 1, no traceback, one line on stderr that names what was wrong."""
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    err = result.stderr.strip()
+    assert err.startswith("error:") and "\n" not in err, err
+    for f in fragments:
+        assert f in err, err
+
+
+def test_version_and_help():
+    assert run("--version").stdout.strip() == f"paretokit {__version__}"
+    out = run("--help").stdout
+    for command in ("sweep", "compare", "plot", "problems", "methods"):
+        assert command in out
+
+
+def test_problems_lists_builtins_with_tasks():
+    out = run("problems").stdout
+    for name in ("qm9", "multidigits", "synthetic"):
+        assert name in out
+    for task in ("mu", "alpha", "homo", "lumo", "cv", "left", "right"):
+        assert task in out
+
+
+def test_methods_lists_every_method():
+    from paretokit.methods import method_names
+
+    out = run("methods").stdout
+    for name in method_names():
+        assert name in out
+
+
+def sweep_args(tmp_path, *extra: str) -> list[str]:
+    return [
+        "sweep",
+        "--problem",
+        "multidigits",
+        "--trials",
+        "3",
+        "--epochs",
+        "1",
+        "--device",
+        "cpu",
+        "--out",
+        tmp_path / "r.parquet",
+        "--storage",
+        f"sqlite:///{tmp_path / 's.db'}",
+        *extra,
+    ]
+
+
+def test_sweep_and_plot_end_to_end_on_multidigits(tmp_path):
+    result = run(*sweep_args(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "non-dominated sweep points" in result.stdout
+    res = read_results(tmp_path / "r.parquet")
+    assert res.meta.task_names == ["left", "right"]
+    assert [t.higher_is_better for t in res.meta.tasks] == [True, True]
+    assert len(res.frame) == 6 and set(res.frame["kind"]) == {"sweep"}
+    acc = res.frame[["metric.left", "metric.right"]].to_numpy()
+    assert ((acc > 0.1) & (acc <= 1.0)).all()  # above chance (10 classes) after one epoch
+    np.testing.assert_allclose(res.frame[["w.left", "w.right"]].sum(axis=1), 1.0, atol=1e-12)
+    # the printed frontier is the file's non-dominated set on val
+    front = analysis.sweep_frontier(res, "val")
+    for trial in front["trial"]:
+        assert f"│ {trial} " in result.stdout or f"│     {trial} │" in result.stdout
+
+    for suffix in (".png", ".svg", ".pdf"):
+        fig = tmp_path / f"f{suffix}"
+        out = run("plot", tmp_path / "r.parquet", "--out", fig)
+        assert out.exit_code == 0, out.output
+        assert fig.stat().st_size > 1000
+    assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    again = run(*sweep_args(tmp_path))  # resume of a finished study adds nothing
+    assert again.exit_code == 0 and "0 new" in again.stdout
+    assert len(read_results(tmp_path / "r.parquet").frame) == 6
+
+
+def test_sweep_machine_readable_formats(tmp_path):
+    run(*sweep_args(tmp_path))
+    out = run(*sweep_args(tmp_path, "--format", "csv")).stdout.splitlines()
+    header = out.index("trial,w.left,w.right,metric.left,metric.right")
+    rows = [line.split(",") for line in out[header + 1 :]]
+    assert rows and all(len(r) == 5 for r in rows)
+
+
+def test_compare_on_multidigits_and_delta_m_by_hand(tmp_path):
+    out = tmp_path / "r.parquet"
+    run(*sweep_args(tmp_path))
+    result = run(
+        "compare",
+        "ls",
+        "rlw",
+        "--problem",
+        "multidigits",
+        "--seeds",
+        "2",
+        "--epochs",
+        "1",
+        "--device",
+        "cpu",
+        "--out",
+        out,
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    res = read_results(out)
+    f = res.frame[res.frame["split"] == "test"]
+    assert sorted(f.loc[f["kind"] == "stl", "method"].unique()) == ["stl:left", "stl:right"]
+    assert len(f[f["kind"] == "method"]) == 4 and len(f[f["kind"] == "stl"]) == 4
+    # Δm% of LS by hand from the rows it wrote: accuracies, higher is better
+    stl = np.array(
+        [f.loc[f["method"] == f"stl:{t}", f"metric.{t}"].mean() for t in ("left", "right")]
+    )
+    ls = f.loc[f["method"] == "ls", ["metric.left", "metric.right"]].to_numpy().mean(axis=0)
+    by_hand = 100 / 2 * sum(-(ls[k] - stl[k]) / stl[k] for k in range(2))
+    import json
+
+    table = {row["method"]: row for row in json.loads(result.stdout[result.stdout.index("[") :])}
+    assert table["ls"]["delta_m"] == pytest.approx(by_hand, rel=1e-9, abs=1e-12)
+    assert table["stl"]["delta_m"] == 0.0
+    assert table["ls"]["dominated"].endswith("/2")
+
+    again = run(
+        "compare",
+        "ls",
+        "rlw",
+        "--problem",
+        "multidigits",
+        "--seeds",
+        "2",
+        "--epochs",
+        "1",
+        "--device",
+        "cpu",
+        "--out",
+        out,
+    )
+    assert again.exit_code == 0 and "0 runs trained" in again.stdout
+    assert len(read_results(out).frame) == len(res.frame)
+
+    fig = tmp_path / "m.png"
+    assert run("plot", out, "--out", fig).exit_code == 0 and fig.stat().st_size > 1000
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["sweep", "--problem", "qm8"], ["unknown problem 'qm8'", "qm9", "multidigits"]),
+        (["sweep", "--problem", USER, "--tasks", "9"], ["out of range", "2 to 3"]),
+        (["sweep", "--problem", USER, "--tasks", "1"], ["out of range"]),
+        (
+            ["sweep", "--problem", USER, "--tasks", "a,zz"],
+            ["unknown task", "'zz'", "known: a, b, c"],
+        ),
+        (["sweep", "--problem", USER, "--trials", "0"], ["--trials must be at least 1"]),
+        (["sweep", "--problem", USER, "--format", "xml"], ["--format"]),
+        (["sweep", "--problem", "tests.user_problem:nope"], ["has no attribute 'nope'"]),
+        (["sweep", "--problem", "tests.user_problem:not_a_problem"], ["not a paretokit Problem"]),
+        (["sweep", "--problem", "no_such_pkg.mod:f"], ["cannot import problem module"]),
+        (["compare", "nosuch", "--problem", USER], ["unknown method 'nosuch'", "nashmtl"]),
+        (
+            ["compare", "ls", "--problem", USER, "--update-every", "3"],
+            ["'update_every' does not apply"],
+        ),
+        (["compare", "ls", "--problem", USER, "-o", "ls.alpha=2"], ["do not apply to method 'ls'"]),
+        (["compare", "gradsim", "--problem", USER, "--main-task", "zz"], ["--main-task 'zz'"]),
+        (["compare", "ls", "--problem", USER, "--seeds", "0"], ["--seeds"]),
+    ],
+)
+def test_user_errors_are_one_clear_line(tmp_path, monkeypatch, args, fragments):
+    monkeypatch.chdir(tmp_path)
+    assert_user_error(run(*args, "--device", "cpu"), *fragments)
+
+
+def test_cuda_asked_for_without_gpu(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    assert_user_error(run("sweep", "--problem", USER, "--device", "cuda"), "no CUDA device")
+
+
+@pytest.mark.parametrize(
+    "url, fragment",
+    [
+        ("sqlite:////nonexistent/dir/studies.db", "storage"),
+        ("postgresql://paretokit@127.0.0.1:1/none", "storage"),
+        ("nosuchscheme://x", "storage"),
+    ],
+)
+def test_unreachable_storage(tmp_path, monkeypatch, url, fragment):
+    monkeypatch.chdir(tmp_path)
+    assert_user_error(
+        run("sweep", "--problem", USER, "--device", "cpu", "--storage", url), fragment
+    )
+
+
+def test_plot_bad_inputs(tmp_path):
+    assert_user_error(run("plot", tmp_path / "missing.parquet"), "does not exist")
+    text = tmp_path / "notes.parquet"
+    text.write_text("hello")
+    assert_user_error(run("plot", text), "not a readable Parquet file")
+    foreign = tmp_path / "foreign.parquet"
+    pq.write_table(pa.table({"x": [1, 2]}), foreign)
+    assert_user_error(run("plot", foreign), "not a paretokit results file")
+    assert_user_error(run("plot", foreign, "--split", "train"), "--split")
+
+
+def test_plot_refuses_unknown_figure_format(tmp_path):
+    run(*sweep_args(tmp_path))
+    assert_user_error(run("plot", tmp_path / "r.parquet", "--out", tmp_path / "f.jpg"), ".png")
