@@ -157,7 +157,10 @@ class GradientAggregation(Method):
         if G.ndim != 2:
             raise MethodError(f"{self.name}: G must be (K, D), got shape {tuple(G.shape)}")
         self._check_k(G.shape[0])
-        if not torch.isfinite(G).all():
+        # One reduction instead of an elementwise pass: NaN and ±inf propagate through a sum
+        # (+inf with −inf gives NaN), so a row sum is finite iff the row is (barring overflow
+        # of finite entries near the dtype's maximum, which is no usable gradient either).
+        if not torch.isfinite(G.sum(dim=1)).all():
             raise MethodError(f"{self.name}: task gradients contain NaN or inf")
         if self.needs_losses and losses is None:
             raise MethodError(f"{self.name} needs the task losses: call with losses=")
