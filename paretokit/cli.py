@@ -53,7 +53,9 @@ def _user_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except ParetokitError as exc:
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            err_console.print(
+                f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+            )
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted[/]: re-run the same command to resume")
