@@ -29,6 +29,7 @@ from rich.table import Table
 
 from paretokit import __version__
 from paretokit.errors import ParetokitError
+from paretokit.results import ResultsMeta
 
 app = typer.Typer(
     name="paretokit",
@@ -181,7 +182,7 @@ def sweep(
         console.print("no finished sweep points yet")
         return
     _render(
-        frontier_frame(outcome.frontier, outcome.tasks),
+        frontier_frame(outcome.frontier, outcome.results.meta, fmt),
         f"non-dominated sweep points (validation split, {len(outcome.frontier)} of "
         f"{outcome.finished - outcome.failed})",
         fmt,
@@ -346,10 +347,21 @@ def plot(
     console.print(f"wrote {path}")
 
 
-def frontier_frame(front: pd.DataFrame, tasks: list[str]) -> pd.DataFrame:
-    """The frontier's columns for display: trial, weights, val metrics."""
-    cols = ["trial"] + [f"w.{t}" for t in tasks] + [f"metric.{t}" for t in tasks]
-    return front[cols].reset_index(drop=True)
+def frontier_frame(front: pd.DataFrame, meta: ResultsMeta, fmt: str) -> pd.DataFrame:
+    """The frontier's trial, weights and val metrics; the rich table gets readable headers
+    ("mu MAE [D] ↓"), machine formats keep the file's column names."""
+    tasks = meta.task_names
+    frame = front[["trial"] + [f"w.{t}" for t in tasks] + [f"metric.{t}" for t in tasks]]
+    frame = frame.reset_index(drop=True)
+    if fmt != "table":
+        return frame
+    names = {f"w.{t.name}": f"w {t.name}" for t in meta.tasks}
+    for t in meta.tasks:
+        unit = f" [{t.unit}]" if t.unit else ""
+        names[f"metric.{t.name}"] = (
+            f"{t.name} {t.metric.upper()}{unit} {'↑' if t.higher_is_better else '↓'}"
+        )
+    return frame.rename(columns=names)
 
 
 def _check_format(fmt: str) -> None:

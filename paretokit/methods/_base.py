@@ -141,6 +141,13 @@ class GradientAggregation(Method):
         w = self.gramian_weights(G @ G.T, losses)
         return w @ G, w
 
+    def reuse_weights(self) -> Tensor | None:
+        """Weights to apply this step *without* per-task gradients (Nash-MTL-N between its
+        updates), or None when this step needs G. The engine asks once per step, before
+        computing G; a non-None answer counts as the step, and the engine then
+        back-propagates ``Σ_k w_k L_k`` — the same update as ``combine`` with these weights."""
+        return None
+
     def aggregate(self, G: Tensor, losses: Tensor | None = None) -> Tensor:
         """The update direction (D,) for per-task gradients G (K, D)."""
         return self.combine(G, losses)[0]

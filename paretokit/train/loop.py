@@ -206,6 +206,10 @@ def make_step(
 
     def parameter_step(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor | None]:
         losses = problem.losses(model(x), y)
+        reused = method.reuse_weights()
+        if reused is not None:
+            (reused.to(losses.dtype) * losses).sum().backward()
+            return losses, reused
         head_grads = head_gradients(losses)
         G = flatten_rows(jacobian(losses, shared))
         direction, weights = method.combine(G, losses.detach())
@@ -217,6 +221,11 @@ def make_step(
         z = model.representation(x)
         z_leaf = z.detach().requires_grad_(True)
         losses = problem.losses(model.heads_forward(z_leaf), y)
+        reused = method.reuse_weights()
+        if reused is not None:
+            (reused.to(losses.dtype) * losses).sum().backward()
+            z.backward(z_leaf.grad)
+            return losses, reused
         head_grads = head_gradients(losses)
         Gz = jacobian(losses, [z_leaf])[0].reshape(problem.n_tasks, -1)
         direction, weights = method.combine(Gz, losses.detach())
