@@ -1,0 +1,247 @@
+"""Small dense solvers on K×K Gramians, shared by the gradient aggregations.
+
+Several Gramian-based methods reduce a step to a quadratic programme on ``A = G Gᵀ``
+(K × K, K ≲ 50) over the simplex or the non-negative orthant (MGDA, CAGrad, UPGrad; the
+fixed-point methods use it to detect Pareto stationarity). This module solves them exactly, in
+float64 numpy, calling LAPACK directly (``scipy.linalg.lapack``): on matrices this small the
+per-call overhead of ``numpy.linalg`` (≈10 µs) would dominate the arithmetic.
+
+* :func:`nnqp` — ``min ½xᵀQx + qᵀx`` over ``x ≥ 0`` by the Lawson–Hanson active-set method
+  in Gramian form, with Jacobi scaling and a final check of every KKT condition.
+* :func:`nnqp_many` — many such programmes sharing Q, warm-started in one batched call.
+* :func:`min_norm_weights` — the exact minimum-norm point of the convex hull of the rows
+  (MGDA), reduced to one :func:`nnqp` (least-distance programming).
+
+Solvers raise :class:`~paretokit.errors.MethodError` rather than return an answer they have
+not verified; callers decide what a degenerate input (zero rows, Pareto stationarity) means.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import lapack
+
+from paretokit.errors import MethodError
+
+EPS = float(np.finfo(np.float64).eps)
+
+
+# --- linear algebra ----------------------------------------------------------------------
+def _cholesky(M: np.ndarray, pivot_tol: float) -> np.ndarray | None:
+    """Upper Cholesky factor of a symmetric M, or None when M is not numerically definite
+    (a pivot ≤ ``pivot_tol`` × its diagonal entry)."""
+    c, info = lapack.dpotrf(M, lower=0, clean=0)
+    if info != 0:
+        return None
+    piv = np.diagonal(c) ** 2
+    if (piv <= pivot_tol * np.diagonal(M)).any():
+        return None
+    return c
+
+
+def _cho_solve(c: np.ndarray, b: np.ndarray) -> np.ndarray:
+    x, info = lapack.dpotrs(c, b, lower=0)
+    if info != 0:  # pragma: no cover - dpotrs fails only on invalid arguments
+        raise MethodError(f"internal error: dpotrs info={info}")
+    return x
+
+
+# --- non-negative quadratic programme ---------------------------------------------------------
+def nnqp(
+    Q: np.ndarray, q: np.ndarray, *, name: str = "nnqp", support: np.ndarray | None = None
+) -> np.ndarray:
+    """Exact solution of ``min ½xᵀQx + qᵀx  s.t.  x ≥ 0`` for a PSD ``Q`` (K ≲ 50).
+
+    Lawson & Hanson's active-set NNLS algorithm (Solving Least Squares Problems, 1974, ch. 23),
+    in the Gramian form of Bro & De Jong (J. Chemometrics 1997): variables enter the passive
+    set one at a time by most negative gradient, each least-squares subproblem is solved by
+    Cholesky on the passive block, and infeasible subproblem solutions are walked back to
+    the boundary. A passive block that is not numerically definite (a column dependent on the
+    passive ones) rejects the entering variable, so singular Q (rank-deficient G) is handled
+    without regularisation. The problem is Jacobi-scaled first (unit diagonal), which makes
+    the tolerances scale-free across badly scaled rows. Rows of Q that are exactly zero leave
+    their variable at 0 (their linear term must be ≥ 0, else the problem is unbounded).
+
+    ``support`` (a boolean mask, e.g. the previous step's solution ``x > 0``) warm-starts the
+    iteration: when the least-squares solution on that passive set is strictly positive the
+    iteration starts from it, otherwise from 0. Either way the result is the exact optimum.
+
+    Every KKT condition is verified on return — ``x ≥ 0``, ``∇ = Qx + q`` zero on the support
+    and ≥ 0 off it, to 1e-9 relative — and a violation raises :class:`MethodError`.
+    """
+    n = q.shape[0]
+    d = np.sqrt(np.diagonal(Q))
+    live = d > 0
+    if (q[~live] < 0).any():
+        raise MethodError(f"{name}: unbounded problem (zero curvature, negative slope)")
+    x_full = np.zeros(n)
+    idx_live = np.flatnonzero(live)
+    if idx_live.size == 0:
+        return x_full
+    dl = d[idx_live]
+    Qs = Q[idx_live][:, idx_live] / np.multiply.outer(dl, dl)
+    qs = q[idx_live] / dl
+    warm = None if support is None or support.shape != (n,) else support[idx_live]
+    y = _nnqp_unit(Qs, qs, name, warm)
+    x_full[idx_live] = y / dl
+    return x_full
+
+
+def nnqp_many(
+    Q: np.ndarray, qs: np.ndarray, supports: np.ndarray | None = None, *, name: str = "nnqp"
+) -> np.ndarray:
+    """:func:`nnqp` for every row ``q_r`` of ``qs`` (R, m), all sharing ``Q``: returns X (R, m).
+
+    With warm ``supports`` (R, m booleans, e.g. the previous step's ``X > 0``) the R
+    least-squares problems on their supports are solved in one batched LAPACK call (Jacobi-
+    scaled as in :func:`nnqp`), and each solution is accepted only when it satisfies every
+    KKT condition to the tolerance :func:`nnqp` itself verifies — strictly positive on its
+    support, zero gradient there, non-negative gradient elsewhere — so it is the exact
+    optimum. Rows that fail (a support that changed, a singular block) are solved by
+    :func:`nnqp` from their warm start. Between neighbouring training steps supports rarely
+    change, and the per-call overhead of R separate solves is what this saves.
+    """
+    R, m = qs.shape
+    X = np.zeros((R, m))
+    todo = np.ones(R, dtype=bool)
+    d = np.sqrt(np.diagonal(Q))
+    if supports is not None and supports.shape == (R, m) and (d > 0).all():
+        S = supports.astype(bool)
+        Qs = Q / np.multiply.outer(d, d)
+        qd = qs / d
+        M = np.where(S[:, :, None] & S[:, None, :], Qs, 0.0)
+        M[:, np.arange(m), np.arange(m)] += ~S  # identity off the support
+        try:
+            Z = np.linalg.solve(M, np.where(S, -qd, 0.0)[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:
+            Z = None
+        if Z is not None:
+            grad = Z @ Qs + qd
+            tol = 1e-9 * np.maximum(np.abs(qd).max(axis=1), (np.abs(Z) @ np.abs(Qs)).max(axis=1))
+            tol = tol[:, None]
+            ok = (
+                np.isfinite(Z).all(axis=1)
+                & np.where(S, Z > 0, True).all(axis=1)
+                & np.where(S, np.abs(grad) <= tol, grad >= -tol).all(axis=1)
+            )
+            X[ok] = Z[ok] / d
+            todo = ~ok
+    for r in np.flatnonzero(todo):
+        warm = None if supports is None or supports.shape != (R, m) else supports[r]
+        X[r] = nnqp(Q, qs[r], name=name, support=warm)
+    return X
+
+
+def _nnqp_unit(
+    Q: np.ndarray, q: np.ndarray, name: str, warm: np.ndarray | None = None
+) -> np.ndarray:
+    """:func:`nnqp` on a unit-diagonal Q (the Lawson–Hanson iteration and the KKT check)."""
+    m = q.shape[0]
+    x = np.zeros(m)
+    P = np.zeros(m, dtype=bool)
+    excluded = np.zeros(m, dtype=bool)
+    grad = q.copy()
+    qscale = float(np.abs(q).max())
+    if qscale == 0.0:
+        return x
+    enter_tol = 1e-13 * qscale
+    pivot_tol = 64 * m * EPS
+    max_iter = 10 * m + 20
+    if warm is not None and warm.any():
+        idx = np.flatnonzero(warm)
+        c = _cholesky(Q[idx][:, idx], pivot_tol)
+        if c is not None:
+            z = _cho_solve(c, -q[idx])
+            if (z > 0).all():
+                x[idx] = z
+                P[idx] = True
+                grad = Q @ x + q
+    for _ in range(max_iter):
+        cand = np.where(P | excluded, np.inf, grad)
+        j = int(np.argmin(cand))
+        if cand[j] >= -enter_tol:
+            break
+        P[j] = True
+        first = True
+        while True:
+            idx = np.flatnonzero(P)
+            c = _cholesky(Q[idx][:, idx], pivot_tol)
+            if c is None:
+                if not first:  # pragma: no cover - subsets of a definite block stay definite
+                    raise MethodError(f"{name}: lost definiteness of the passive set")
+                P[j] = False
+                excluded[j] = True
+                break
+            z = _cho_solve(c, -q[idx])
+            if (z > 0).all():
+                x[:] = 0.0
+                x[idx] = z
+                excluded[:] = False
+                break
+            if first and z[np.searchsorted(idx, j)] <= 0:
+                # Lawson–Hanson's safeguard: the entering variable would not move inward.
+                P[j] = False
+                excluded[j] = True
+                break
+            xi = x[idx]
+            neg = z <= 0
+            ratios = xi[neg] / (xi[neg] - z[neg])
+            k = int(np.argmin(ratios))
+            x[idx] = xi + ratios[k] * (z - xi)
+            x[idx[np.flatnonzero(neg)[k]]] = 0.0
+            x[x < 0] = 0.0
+            P = x > 0
+            excluded[:] = False
+            first = False
+        grad = Q @ x + q
+    else:
+        raise MethodError(f"{name}: active-set iteration did not terminate")
+    # KKT verification on the scaled problem.
+    gscale = max(qscale, float((np.abs(Q) @ x).max()))
+    tol = 1e-9 * gscale
+    supp = x > 0
+    if (x < 0).any() or (np.abs(grad[supp]) > tol).any() or (grad[~supp] < -tol).any():
+        raise MethodError(f"{name}: KKT conditions not met (max violation {_kkt_gap(x, grad):.3g})")
+    return x
+
+
+def _kkt_gap(x: np.ndarray, grad: np.ndarray) -> float:
+    supp = x > 0
+    gap = [0.0]
+    if supp.any():
+        gap.append(float(np.abs(grad[supp]).max()))
+    if (~supp).any():
+        gap.append(float(-grad[~supp].min()))
+    return max(gap)
+
+
+# --- minimum-norm point of a convex hull ------------------------------------------------------
+def min_norm_weights(A: np.ndarray, *, name: str = "min-norm") -> tuple[np.ndarray, float]:
+    """Exact ``w* = argmin_{w ∈ Δ} wᵀAw`` and ``m = w*ᵀAw*`` for a Gramian ``A``.
+
+    The minimum-norm point of ``conv{g_i}`` by least-distance programming (Lawson & Hanson,
+    ch. 23): for any t > 0, with ``u* = argmin_{u ≥ 0} ‖Gᵀu‖² + t²(1ᵀu − 1)²`` (the projection
+    of (0, t) onto the cone of the lifted rows (g_i, t)), ``s = 1ᵀu* ∈ (0, 1]`` and
+    ``w* = u*/s``: the KKT conditions of the cone projection, ``g_jᵀ(Gᵀu*) ≥ t²(1 − s)`` with
+    equality on the support and ``‖Gᵀu*‖² = t²s(1 − s)``, are exactly the optimality
+    conditions ``g_jᵀp ≥ ‖p‖²`` (equality on the support) of ``p = Gᵀw*``. t² is set to the
+    smallest squared row norm, the scale of the answer. The point ``p`` is unique; the
+    weights are unique when the rows in the support are affinely independent, otherwise one
+    optimal ``w`` is returned.
+
+    A zero row makes the origin part of the hull: the weights are then spread equally over
+    the zero rows (m = 0).
+    """
+    k = A.shape[0]
+    diag = np.diagonal(A)
+    zero = diag <= 0
+    if zero.any():
+        return zero / zero.sum(), 0.0
+    t2 = float(diag.min())
+    u = nnqp(A + t2, np.full(k, -t2), name=name)
+    s = float(u.sum())
+    if not s > 0:  # pragma: no cover - s ∈ (0, 1] by the KKT conditions checked in nnqp
+        raise MethodError(f"{name}: degenerate least-distance solution")
+    w = u / s
+    m = max(float(w @ A @ w), 0.0)
+    return w, m
