@@ -1,0 +1,225 @@
+"""Nash-MTL: the Nash bargaining solution of the tasks' gradients."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from paretokit.errors import MethodError
+from paretokit.methods._base import GradientAggregation
+from paretokit.methods._solvers import min_norm_weights
+
+SOLVERS = ("newton", "ccp")
+RESIDUAL_TOL = 1e-11  # max_i |α_i (Aα)_i − 1| at which Newton stops (contract: ≤ 1e-8)
+STATIONARY_TOL = 1e-14  # squared min-norm of the normalized gradients' hull
+
+
+def bargaining_weights(
+    C: np.ndarray, start: np.ndarray | None = None, max_iter: int = 200
+) -> np.ndarray:
+    """β > 0 with ``β ⊙ (Cβ) = 1`` for a PSD C with unit diagonal, by Newton's method.
+
+    β minimizes the strictly convex f(β) = ½βᵀCβ − Σ log β_i (its gradient Cβ − 1/β vanishes
+    exactly at the fixed point; its Hessian C + diag(1/β²) is positive definite). Newton
+    steps with a backtracking (Armijo) line search that keeps β > 0 converge globally and,
+    near the solution, quadratically (Boyd & Vandenberghe, Convex Optimization, §9.5).
+    Starts at β = 1, the solution for orthogonal gradients, unless warm-started. Raises
+    :class:`MethodError` when the residual does not reach ``RESIDUAL_TOL`` (f unbounded:
+    Pareto-stationary input).
+    """
+    k = C.shape[0]
+    beta = start.copy() if start is not None else np.ones(k)
+
+    def f(b: np.ndarray) -> float:
+        return 0.5 * float(b @ C @ b) - float(np.log(b).sum())
+
+    value = f(beta)
+    for _ in range(max_iter):
+        Cb = C @ beta
+        if np.abs(beta * Cb - 1.0).max() <= RESIDUAL_TOL:
+            return beta
+        grad = Cb - 1.0 / beta
+        try:
+            step = np.linalg.solve(C + np.diag(1.0 / beta**2), grad)
+        except np.linalg.LinAlgError as exc:  # Hessian ⪰ diag(1/β²) ≻ 0: only on overflow
+            raise MethodError(f"nashmtl: Newton system singular ({exc})") from exc
+        slope = float(grad @ step)
+        t = 1.0
+        shrink = step > 0  # only decreasing coordinates can cross 0
+        if shrink.any():
+            t = min(1.0, 0.99 * float(np.min(beta[shrink] / step[shrink])))
+        while True:
+            candidate = beta - t * step
+            new_value = f(candidate)
+            # Newton decrement λ = √slope < ¼: the full step is in the quadratically convergent
+            # region of this self-concordant f (B&V §9.6.4), where f's decrease (~λ²) can fall
+            # below rounding and an Armijo test would wrongly refuse it.
+            if slope < 1.0 / 16 or new_value <= value - 1e-4 * t * slope or t < 1e-12:
+                break
+            t *= 0.5
+        if not np.all(np.isfinite(candidate)) or t < 1e-12:
+            break
+        beta, value = candidate, new_value
+    raise MethodError(
+        f"nashmtl: bargaining fixed point not reached (K={k}); input near Pareto-stationary?"
+    )
+
+
+class NashMTL(GradientAggregation):
+    """Nash-MTL: Navon et al., "Multi-Task Learning as a Bargaining Game", ICML 2022,
+    https://arxiv.org/abs/2202.01017.
+
+    The update is the Nash bargaining solution of the game whose players are the tasks with
+    utilities u_i(Δθ) = g_iᵀΔθ on a ball: Δθ = Σ α_i g_i with α > 0 solving the bargaining
+    fixed point ``α ⊙ (Aα) = 1``, A = GGᵀ (the paper's Eq. 3, Claim 3.1). α is the unique
+    minimizer of the strictly convex ½αᵀAα − Σ log α_i. We solve it exactly by damped Newton
+    on the K×K problem in scale-free coordinates β_i = α_i ‖g_i‖ (C = the correlation matrix
+    of the gradients), which makes Axiom 2.4 hold by construction: rescaling a task gradient
+    by c > 0 divides its α by c and leaves the direction unchanged. The residual
+    ``max_i |α_i (Aα)_i − 1|`` is ≤ 1e-11 on return (contract: 1e-8).
+
+    Options (the official implementation's defaults):
+
+    * ``update_every`` — Nash-MTL-N (paper §6.4): recompute α every N steps and reuse it in
+      between; the engine then skips the per-task gradients (:meth:`reuse_weights`).
+    * ``max_norm`` — clip the update's norm to ``max_norm`` (the official code clips the shared
+      parameters' gradient after back-propagating Σα_iL_i); 0 disables. The clip scales α, so
+      the heads' gradients α_k∇L_k are scaled alike.
+    * ``solver`` — ``"newton"`` (exact, default) or ``"ccp"``: the paper's own procedure (§3.2,
+      a sequence of ``ccp_steps`` convex problems solved with cvxpy/Clarabel, starting from
+      α = 1, stopping early as the official code does). It approximates the fixed point; a
+      solver failure raises :class:`MethodError` instead of silently keeping old weights.
+
+    Degenerate input: zero task gradients get α = 0 (they cannot move; the rest bargain
+    among themselves); at a Pareto-stationary point (0 in the hull of the nonzero gradients,
+    where no fixed point exists) and for all-zero G the direction and weights are 0.
+    """
+
+    name: ClassVar[str] = "nashmtl"
+    summary: ClassVar[str] = "Nash bargaining solution α ⊙ GGᵀα = 1 (exact Newton solver)"
+    citation: ClassVar[str] = (
+        "Navon et al., Multi-Task Learning as a Bargaining Game, ICML 2022, arXiv:2202.01017"
+    )
+
+    def __init__(
+        self,
+        n_tasks: int,
+        *,
+        seed: int = 0,
+        update_every: int = 1,
+        max_norm: float = 1.0,
+        solver: str = "newton",
+        ccp_steps: int = 20,
+    ) -> None:
+        super().__init__(n_tasks, seed=seed)
+        if not isinstance(update_every, int) or update_every < 1:
+            raise MethodError("nashmtl: update_every must be an integer ≥ 1")
+        if not max_norm >= 0:
+            raise MethodError("nashmtl: max_norm must be ≥ 0 (0 disables clipping)")
+        if solver not in SOLVERS:
+            raise MethodError(f"nashmtl: solver must be one of {SOLVERS}")
+        if not isinstance(ccp_steps, int) or ccp_steps < 1:
+            raise MethodError("nashmtl: ccp_steps must be an integer ≥ 1")
+        self.update_every, self.max_norm = update_every, float(max_norm)
+        self.solver, self.ccp_steps = solver, ccp_steps
+        self.reset(seed)
+
+    def reset(self, seed: int | None = None) -> None:
+        super().reset(seed)
+        self._beta: np.ndarray | None = None  # warm start, scale-free coordinates
+        self._alpha: Tensor | None = None  # weights of the last update (Nash-MTL-N reuse)
+        self._calls = 0
+
+    def gramian_weights(self, gramian: Tensor, losses: Tensor | None = None) -> Tensor:
+        A = gramian.detach().double().cpu().numpy()
+        alpha = self._solve(A)
+        return torch.as_tensor(alpha, dtype=gramian.dtype, device=gramian.device)
+
+    def combine(self, G: Tensor, losses: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+        self._check_input(G, losses)
+        self._calls += 1
+        alpha = self.gramian_weights(G @ G.T)
+        d = alpha @ G
+        if self.max_norm > 0:
+            norm = float(d.norm())
+            if norm > self.max_norm:
+                alpha = alpha * (self.max_norm / norm)
+                d = d * (self.max_norm / norm)
+        self._alpha = alpha.detach()
+        return d, alpha
+
+    def reuse_weights(self) -> Tensor | None:
+        if self._alpha is None or self._calls % self.update_every == 0:
+            return None
+        self._calls += 1
+        return self._alpha
+
+    def _solve(self, A: np.ndarray) -> np.ndarray:
+        k = A.shape[0]
+        norms = np.sqrt(np.maximum(np.diag(A), 0.0))
+        live = norms > 1e-150 * max(1.0, float(norms.max()))
+        alpha = np.zeros(k)
+        if not live.any():
+            return alpha
+        n = norms[live]
+        C = A[np.ix_(live, live)] / np.outer(n, n)
+        try:
+            if self.solver == "ccp":
+                beta = _ccp_weights(C, self.ccp_steps)
+            else:
+                beta = self._newton(C, n.shape)
+        except MethodError:
+            # No fixed point: f is unbounded exactly when 0 is in the gradients' hull.
+            w, _ = min_norm_weights(C, name="nashmtl")
+            if float(w @ C @ w) <= STATIONARY_TOL:
+                self._beta = None
+                return alpha  # Pareto-stationary: no agreement improves on staying put
+            raise
+        alpha[live] = beta / n
+        return alpha
+
+    def _newton(self, C: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        start = self._beta if self._beta is not None and self._beta.shape == shape else None
+        try:
+            beta = bargaining_weights(C, start)
+        except MethodError:
+            if start is None:
+                raise
+            beta = bargaining_weights(C, None)  # the warm start was far: restart cold
+        self._beta = beta
+        return beta
+
+
+def _ccp_weights(C: np.ndarray, steps: int) -> np.ndarray:
+    """The paper's concave–convex procedure (§3.2, Appendix D), in the official code's form:
+    starting from β = 1, repeatedly minimize Σ_i (Cβ)_i + φ'(β_t)ᵀ(β − β_t) subject to
+    log β_i + log (Cβ)_i ≥ 0 with φ(β) = Σ_i log (Cβ)_i + Σ log β_i linearized at β_t; stop
+    when ‖Cβ − 1/β‖ < 1e-3 or the iterate moves less than 1e-6."""
+    import cvxpy as cp
+
+    k = C.shape[0]
+    beta_t = np.ones(k)
+    var = cp.Variable(k, nonneg=True)
+    tangent = cp.Parameter(k)
+    Cvar = C @ var
+    constraints = [cp.log(var[i]) + cp.log(Cvar[i]) >= 0 for i in range(k)]
+    # the linearization's constant −φ'(β_t)ᵀβ_t is dropped: the minimizer is the same, and the
+    # problem stays DPP (cvxpy compiles it once for all steps)
+    problem = cp.Problem(cp.Minimize(cp.sum(Cvar) + tangent @ var), constraints)
+    for _ in range(steps):
+        tangent.value = 1.0 / beta_t + (1.0 / (C @ beta_t)) @ C
+        try:
+            problem.solve(solver=cp.CLARABEL)
+        except cp.SolverError as exc:
+            raise MethodError(f"nashmtl (ccp): solver failed: {exc}") from exc
+        if var.value is None or problem.status not in ("optimal", "optimal_inaccurate"):
+            raise MethodError(f"nashmtl (ccp): solver status {problem.status}")
+        new = np.maximum(var.value, 1e-12)
+        moved = np.linalg.norm(new - beta_t)
+        beta_t = new
+        if np.linalg.norm(C @ beta_t - 1.0 / beta_t) < 1e-3 or moved < 1e-6:
+            break
+    return beta_t
