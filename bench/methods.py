@@ -3,9 +3,10 @@
     python bench/methods.py                      # qm9, K = 3 and 10, CPU
     python bench/methods.py --problem synthetic --ks 3,10 --device cuda
 
-Part 1 times each method's per-step computation on a fixed input: Gramian-only aggregations
-from the Gramian A = GGᵀ (K, K) alone (`gramian_weights`), the others from G (K, D) with D the
-problem's shared-parameter count (`combine`), loss weightings from the losses (`weights`).
+Part 1 times each method's per-step computation on inputs that change like consecutive
+training steps (a random walk): aggregations that work from the Gramian A = GGᵀ (K, K) alone
+(`gramian_weights`), the others from G (K, D) with D the problem's shared-parameter count
+(`combine`), loss weightings from the losses (`weights`).
 Nash-MTL's CCP option (the paper's cvxpy procedure) is timed beside the exact Newton solver.
 
 Part 2 times full training steps (`Trainer.step`: forward, task gradients, method, Adam) on
@@ -32,7 +33,11 @@ from paretokit.problems import get_problem  # noqa: E402
 from paretokit.train import Trainer, resolve_device, to_device  # noqa: E402
 from paretokit.train.seeding import seed_everything  # noqa: E402
 
-EXTRA_VARIANTS = {"nashmtl(ccp)": ("nashmtl", {"solver": "ccp"})}
+EXTRA_VARIANTS = {
+    "nashmtl(ccp)": ("nashmtl", {"solver": "ccp"}),
+    "nashmtl(update_every=5)": ("nashmtl", {"update_every": 5}),
+    "nashmtl(update_every=25)": ("nashmtl", {"update_every": 25}),
+}
 
 
 def variants() -> dict[str, tuple[str, dict]]:
@@ -66,29 +71,50 @@ def timeit(fn: Callable[[], object], min_seconds: float = 0.2, repeats: int = 5)
 
 
 def overrides_gramian(cls: type) -> bool:
-    return cls.gramian_weights is not GradientAggregation.gramian_weights and (
-        cls.combine is GradientAggregation.combine
-    )
+    return cls.gramian_weights is not GradientAggregation.gramian_weights
+
+
+def gradient_walk(k: int, d: int, steps: int = 16, seed: int = 0) -> list[torch.Tensor]:
+    """``steps`` task-gradient matrices (K, D) along a random walk, like consecutive training
+    steps: norms spread over 0.1…10, each step moving every row by 5% of its norm. Timing
+    cycles through them, so warm starts see a changing input, never the same one twice."""
+    g = torch.Generator().manual_seed(seed)
+    G = torch.randn(k, d, generator=g) * torch.logspace(-1, 1, k)[:, None]
+    out = [G]
+    for _ in range(steps - 1):
+        step = torch.randn(k, d, generator=g)
+        step *= 0.05 * out[-1].norm(dim=1, keepdim=True) / step.norm(dim=1, keepdim=True)
+        out.append(out[-1] + step)
+    return out
+
+
+def cycling(fn: Callable[[int], object], n: int) -> Callable[[], object]:
+    """A no-argument call that passes 0, 1, …, n−1, 0, … to ``fn`` on successive calls."""
+    counter = iter(range(1 << 62))
+    return lambda: fn(next(counter) % n)
 
 
 def aggregation_times(k: int, d: int, seed: int = 0) -> list[tuple[str, str, float]]:
-    """(label, what was timed, seconds per call) for every method at K tasks and D coordinates."""
+    """(label, what was timed, seconds per call) for every method at K tasks and D coordinates,
+    cycling through a random walk of inputs (:func:`gradient_walk`)."""
+    Gs = gradient_walk(k, d, seed=seed)
+    As = [G.double() @ G.double().T for G in Gs]
     g = torch.Generator().manual_seed(seed)
-    G = torch.randn(k, d, generator=g) * torch.logspace(-1, 1, k)[:, None]
-    A = G.double() @ G.double().T
-    losses = torch.rand(k, generator=g) + 0.5
+    losses = [torch.rand(k, generator=g) + 0.5 for _ in Gs]
+    n = len(Gs)
     rows = []
     for label, (name, opts) in variants().items():
         m = get_method(name, k, **opts)
         if isinstance(m, LossWeighting):
-            m.loss(losses.clone().requires_grad_())  # some weightings need a first step
-            rows.append((label, "weights(losses)", timeit(lambda m=m: m.weights(losses))))
+            m.loss(losses[0].clone().requires_grad_())  # some weightings need a first step
+            fn = cycling(lambda i, m=m: m.weights(losses[i]), n)
+            rows.append((label, "weights(losses)", timeit(fn)))
         elif overrides_gramian(type(m)):
-            rows.append(
-                (label, "gramian_weights(A)", timeit(lambda m=m: m.gramian_weights(A, losses)))
-            )
+            fn = cycling(lambda i, m=m: m.gramian_weights(As[i], losses[i]), n)
+            rows.append((label, "gramian_weights(A)", timeit(fn)))
         else:
-            rows.append((label, f"combine(G), D={d}", timeit(lambda m=m: m.combine(G, losses))))
+            fn = cycling(lambda i, m=m: m.combine(Gs[i], losses[i]), n)
+            rows.append((label, f"combine(G), D={d}", timeit(fn)))
     return rows
 
 
@@ -155,9 +181,9 @@ def main() -> None:
         problem = get_problem(args.problem, tasks=k)
         d = sum(p.numel() for p in problem.build_model().shared_parameters())
         print(f"\n== aggregation time per call, K={k} (problem {args.problem}: D={d}) ==")
-        print(f"{'method':<16} {'timed':<28} {'µs/call':>10}")
+        print(f"{'method':<26} {'timed':<28} {'µs/call':>10}")
         for label, what, sec in aggregation_times(k, d):
-            print(f"{label:<16} {what:<28} {sec * 1e6:>10.1f}")
+            print(f"{label:<26} {what:<28} {sec * 1e6:>10.1f}")
     if args.skip_steps:
         return
     for k in ks:
@@ -167,9 +193,9 @@ def main() -> None:
             f"\n== training step, {args.problem} K={k}, median of {args.repeats} rounds "
             f"of {args.steps} steps =="
         )
-        print(f"{'method':<16} {'ms/step':>9} {'ratio to LS':>12}")
+        print(f"{'method':<26} {'ms/step':>9} {'ratio to LS':>12}")
         for label, sec in sorted(times.items(), key=lambda kv: kv[1]):
-            print(f"{label:<16} {sec * 1e3:>9.2f} {sec / ls:>12.2f}")
+            print(f"{label:<26} {sec * 1e3:>9.2f} {sec / ls:>12.2f}")
 
 
 if __name__ == "__main__":
