@@ -11,6 +11,7 @@ from torch import Tensor
 
 from paretokit.errors import MethodError
 from paretokit.methods._base import GradientAggregation
+from paretokit.methods._solvers import gramian_array
 
 
 class AlignedMTL(GradientAggregation):
@@ -43,7 +44,7 @@ class AlignedMTL(GradientAggregation):
         self._pref = pref
 
     def gramian_weights(self, gramian: Tensor, losses: Tensor | None = None) -> Tensor:
-        A = gramian.detach().double().cpu().numpy()
+        A = gramian_array(gramian)
         lam, V = np.linalg.eigh(A)
         top = float(lam.max()) if lam.size else 0.0
         keep = lam > A.shape[0] * np.finfo(float).eps * max(top, 0.0)

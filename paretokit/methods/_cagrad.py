@@ -10,7 +10,7 @@ from torch import Tensor
 
 from paretokit.errors import MethodError
 from paretokit.methods._base import GradientAggregation
-from paretokit.methods._solvers import min_norm_weights
+from paretokit.methods._solvers import gramian_array, min_norm_weights
 
 
 def cagrad_dual(A: np.ndarray, c: float) -> np.ndarray:
@@ -127,7 +127,7 @@ class CAGrad(GradientAggregation):
         self.c, self.rescale = float(c), rescale
 
     def gramian_weights(self, gramian: Tensor, losses: Tensor | None = None) -> Tensor:
-        A = gramian.detach().double().cpu().numpy()
+        A = gramian_array(gramian)
         k = A.shape[0]
         g0_sq = float(A.mean())  # ‖g0‖² = (1/K²) 1ᵀA1
         weights = np.zeros(k)

@@ -10,6 +10,7 @@ from torch import Tensor
 
 from paretokit.errors import MethodError
 from paretokit.methods._base import GradientAggregation
+from paretokit.methods._solvers import gramian_array
 
 RESIDUAL_TOL = 1e-11
 
@@ -88,7 +89,7 @@ class FairGrad(GradientAggregation):
         self.alpha = float(alpha)
 
     def gramian_weights(self, gramian: Tensor, losses: Tensor | None = None) -> Tensor:
-        A = gramian.detach().double().cpu().numpy()
+        A = gramian_array(gramian)
         n = np.sqrt(np.maximum(np.diag(A), 0.0))
         live = n > 1e-150 * max(1.0, float(n.max()))
         w = np.zeros(A.shape[0])

@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 
 from paretokit.methods._base import GradientAggregation
+from paretokit.methods._solvers import gramian_array
 
 
 class IMTLG(GradientAggregation):
@@ -41,7 +42,7 @@ class IMTLG(GradientAggregation):
         self.gradient_target = "representation" if feature_level else "parameters"
 
     def gramian_weights(self, gramian: Tensor, losses: Tensor | None = None) -> Tensor:
-        A = gramian.detach().double().cpu().numpy()
+        A = gramian_array(gramian)
         k = A.shape[0]
         n = np.sqrt(np.maximum(np.diag(A), 0.0))
         live = n > 1e-150 * max(1.0, float(n.max()))

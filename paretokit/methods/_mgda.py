@@ -10,7 +10,7 @@ from torch import Tensor
 
 from paretokit.errors import MethodError
 from paretokit.methods._base import GradientAggregation
-from paretokit.methods._solvers import min_norm_weights
+from paretokit.methods._solvers import gramian_array, min_norm_weights
 
 NORMALIZATIONS = ("none", "l2", "loss", "loss+")
 
@@ -59,7 +59,7 @@ class MGDA(GradientAggregation):
         self.needs_losses = normalization in ("loss", "loss+")
 
     def gramian_weights(self, gramian: Tensor, losses: Tensor | None = None) -> Tensor:
-        A = gramian.detach().double().cpu().numpy()
+        A = gramian_array(gramian)
         n = self._norms(A, losses)
         w, _ = min_norm_weights(A / np.outer(n, n), name="mgda")
         return torch.as_tensor(w / n, dtype=gramian.dtype, device=gramian.device)

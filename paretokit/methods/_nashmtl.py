@@ -10,7 +10,7 @@ from torch import Tensor
 
 from paretokit.errors import MethodError
 from paretokit.methods._base import GradientAggregation
-from paretokit.methods._solvers import min_norm_weights
+from paretokit.methods._solvers import gramian_array, min_norm_weights
 
 SOLVERS = ("newton", "ccp")
 RESIDUAL_TOL = 1e-11  # max_i |α_i (Aα)_i − 1| at which Newton stops (contract: ≤ 1e-8)
@@ -134,7 +134,7 @@ class NashMTL(GradientAggregation):
         self._calls = 0
 
     def gramian_weights(self, gramian: Tensor, losses: Tensor | None = None) -> Tensor:
-        A = gramian.detach().double().cpu().numpy()
+        A = gramian_array(gramian)
         alpha = self._solve(A)
         return torch.as_tensor(alpha, dtype=gramian.dtype, device=gramian.device)
 

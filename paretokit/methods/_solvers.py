@@ -19,11 +19,21 @@ not verified; callers decide what a degenerate input (zero rows, Pareto stationa
 from __future__ import annotations
 
 import numpy as np
+import torch
 from scipy.linalg import lapack
+from torch import Tensor
 
 from paretokit.errors import MethodError
 
 EPS = float(np.finfo(np.float64).eps)
+
+
+def gramian_array(gramian: Tensor) -> np.ndarray:
+    """The Gramian as a float64 array, symmetrized: ``G @ G.T`` in float32 is symmetric only
+    to rounding (~1e-7 relative), and a solver that factors one triangle but checks its answer
+    with the whole matrix would see that asymmetry as a KKT violation."""
+    A = gramian.detach().to(device="cpu", dtype=torch.float64).numpy()
+    return 0.5 * (A + A.T)
 
 
 # --- linear algebra ----------------------------------------------------------------------

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from paretokit.methods._base import GradientAggregation
-from paretokit.methods._solvers import nnqp_many
+from paretokit.methods._solvers import gramian_array, nnqp_many
 
 
 class UPGrad(GradientAggregation):
@@ -41,7 +41,7 @@ class UPGrad(GradientAggregation):
         self._supports = None
 
     def gramian_weights(self, gramian: Tensor, losses: Tensor | None = None) -> Tensor:
-        A = gramian.detach().double().cpu().numpy()
+        A = gramian_array(gramian)
         k = A.shape[0]
         n = np.sqrt(np.maximum(np.diag(A), 0.0))
         live = np.flatnonzero(n > 1e-150 * max(1.0, float(n.max())))
