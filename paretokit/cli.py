@@ -35,7 +35,7 @@ app = typer.Typer(
     name="paretokit",
     help="Does an adaptive multi-task optimization method beat a swept linear scalarization? "
     "Trace the Pareto frontier (sweep), run the methods (compare), and plot them together.",
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
