@@ -265,6 +265,8 @@ def compare(
         bars: dict[str, TaskID] = {}  # added once the comparison has validated its input
 
         def on_plan(todo: int, skipped: int) -> None:
+            if todo == 0:
+                return  # nothing to train: no progress bar (the summary line says so)
             bars["runs"] = progress.add_task(f"runs ({skipped} already done)", total=todo)
             bars["epochs"] = progress.add_task("epochs", total=1, visible=False)
 
@@ -378,11 +380,13 @@ def _render(frame: pd.DataFrame, title: str, fmt: str) -> None:
         sys.stdout.write(_markdown(frame) + "\n")
     else:
         table = Table(title=title)
-        for col in frame.columns:
-            table.add_column(col, justify="right")
+        for i, col in enumerate(frame.columns):  # escaped: units like "[eV]" are not markup
+            table.add_column(escape(str(col)), justify="right", no_wrap=i == 0)
         for _, row in frame.iterrows():
-            table.add_row(*(_cell(v) for v in row))
-        console.print(table)
+            table.add_row(*(escape(_cell(v)) for v in row))
+        # piped to a file or a pager there is no terminal width to respect: don't squeeze
+        out = console if console.is_terminal else Console(width=max(console.width, 200))
+        out.print(table)
 
 
 def _markdown(frame: pd.DataFrame) -> str:

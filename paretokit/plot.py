@@ -72,7 +72,9 @@ def plot_frontier(results: Results, out: str | Path, split: str = "test") -> Pat
     pairs = list(combinations(range(len(tasks)), 2))
     ncols = min(3, len(pairs))
     nrows = -(-len(pairs) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 4.4 * nrows), squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(5.2 * ncols, 4.4 * nrows), squeeze=False, layout="constrained"
+    )
     hib_all = [t.higher_is_better for t in tasks]
     cols = results.metric_columns()
     points = sweep[cols].to_numpy(float) if not sweep.empty else np.empty((0, len(tasks)))
@@ -89,8 +91,10 @@ def plot_frontier(results: Results, out: str | Path, split: str = "test") -> Pat
     )
     handles, labels = axes.flat[0].get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), frameon=False)
-    fig.tight_layout(rect=(0, 0.07 if handles else 0, 1, 0.96))
+        # outside the axes: constrained layout reserves the legend's rows below the panels
+        fig.legend(
+            handles, labels, loc="outside lower center", ncol=min(6, len(labels)), frameon=False
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     plt.close(fig)

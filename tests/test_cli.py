@@ -234,3 +234,10 @@ def test_plot_bad_inputs(tmp_path):
 def test_plot_refuses_unknown_figure_format(tmp_path):
     run(*sweep_args(tmp_path))
     assert_user_error(run("plot", tmp_path / "r.parquet", "--out", tmp_path / "f.jpg"), ".png")
+
+
+def test_table_headers_keep_units_that_look_like_markup(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("sweep", "--problem", USER, "--trials", "2", "--epochs", "1", "--device", "cpu")
+    assert result.exit_code == 0, result.output
+    assert "a MAE [eV] ↓" in result.stdout

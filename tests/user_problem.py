@@ -22,7 +22,7 @@ class TwoLines(Problem):
 
     def available_tasks(self):
         return [
-            TaskSpec("a", "mse", "mae", False),
+            TaskSpec("a", "mse", "mae", False, unit="eV"),  # a unit that looks like markup
             TaskSpec("b", "mse", "mae", False),
             TaskSpec("c", "cross_entropy", "accuracy", True, n_classes=2),
         ]
