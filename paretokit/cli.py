@@ -324,7 +324,10 @@ def comparison_frame(table: pd.DataFrame, tasks: list[str], fmt: str) -> pd.Data
         return table
     shown = pd.DataFrame({"method": table["method"], "seeds": table["seeds"]})
     for t in tasks:
-        shown[t] = [f"{m:.4g} ± {s:.2g}" for m, s in zip(table[t], table[f"{t}.std"])]
+        shown[t] = [  # one seed has no spread to show
+            f"{m:.4g} ± {s:.2g}" if n > 1 else f"{m:.4g}"
+            for m, s, n in zip(table[t], table[f"{t}.std"], table["seeds"])
+        ]
     shown["Δm%"] = table["delta_m"].map(lambda v: f"{v:+.2f}" if pd.notna(v) else "n/a")
     shown["mean rank"] = table["mean_rank"].map(lambda v: f"{v:.2f}")
     shown["dominated by sweep"] = table["dominated"].replace("", "no sweep")

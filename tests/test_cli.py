@@ -241,3 +241,26 @@ def test_table_headers_keep_units_that_look_like_markup(tmp_path, monkeypatch):
     result = run("sweep", "--problem", USER, "--trials", "2", "--epochs", "1", "--device", "cpu")
     assert result.exit_code == 0, result.output
     assert "a MAE [eV] ↓" in result.stdout
+
+
+def test_comparison_cells_show_spread_only_with_several_seeds():
+    import pandas as pd
+
+    from paretokit.cli import comparison_frame
+
+    table = pd.DataFrame(
+        {
+            "method": ["a", "b"],
+            "seeds": [1, 3],
+            "t": [0.5, 0.25],
+            "t.std": [0.0, 0.01],
+            "delta_m": [1.0, -2.0],
+            "mean_rank": [1.5, 1.5],
+            "dominated": ["", "1/3"],
+            "step_ms": [1.0, 2.0],
+        }
+    )
+    shown = comparison_frame(table, ["t"], "table")
+    assert list(shown["t"]) == ["0.5", "0.25 ± 0.01"]
+    assert list(shown["dominated by sweep"]) == ["no sweep", "1/3"]
+    assert comparison_frame(table, ["t"], "json") is table  # machine formats keep the columns
