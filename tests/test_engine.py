@@ -115,3 +115,28 @@ def test_epoch_callback_and_costs():
     assert seen == [(1, 2), (2, 2)]
     assert r.steps == 2 * 10  # 300 training rows, batch 32 → 10 steps per epoch
     assert r.train_seconds > 0 and r.step_ms > 0
+
+
+def test_nashmtl_max_norm_clips_shared_gradient_on_computed_and_reused_steps():
+    """As in the official code: every step (Nash-MTL-N's reused ones too) back-propagates
+    Σ α_k L_k, clips the shared parameters' gradient to max_norm, and leaves the heads'
+    α_k ∇L_k unclipped."""
+    from paretokit.train.loop import make_step
+
+    torch.manual_seed(0)
+    p = TwoLines(tasks=2)
+    model = p.build_model()
+    method = get_method("nashmtl", 2, update_every=2, max_norm=1e-3)
+    step = make_step(p, model, method)
+    train = p.splits()["train"]
+    shared, head0 = model.shared_parameters(), model.head_parameters(0)
+    for i in range(3):  # computed, reused, computed
+        x, y = train.x[i * 32 : (i + 1) * 32], train.y[i * 32 : (i + 1) * 32]
+        model.zero_grad(set_to_none=True)
+        losses, w = step(x, y)
+        norm = torch.linalg.vector_norm(torch.cat([q.grad.flatten() for q in shared]))
+        assert norm <= 1e-3 * (1 + 1e-5)
+        # the head of task 0 gets w_0 ∇L_0, unclipped (w: the bargaining weights)
+        expected = torch.autograd.grad(p.losses(model(x), y)[0], head0)
+        for q, e in zip(head0, expected):
+            torch.testing.assert_close(q.grad, w[0].to(e.dtype) * e)

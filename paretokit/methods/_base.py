@@ -130,6 +130,9 @@ class GradientAggregation(Method):
     has_weights: ClassVar[bool] = True
     # True when the method needs the task losses too (GradNorm, DB-MTL).
     needs_losses: ClassVar[bool] = False
+    # On steps answered by :meth:`reuse_weights`, the engine clips the shared parameters'
+    # gradient to this norm after back-propagating Σ w_k L_k (0: no clip; Nash-MTL's max_norm).
+    max_shared_grad_norm: float = 0.0
 
     def gramian_weights(self, gramian: Tensor, losses: Tensor | None = None) -> Tensor:
         """Weights (K,) from the Gramian G Gᵀ (K, K). Override in Gramian-only methods."""

@@ -85,9 +85,12 @@ class NashMTL(GradientAggregation):
 
     * ``update_every`` — Nash-MTL-N (paper §6.4): recompute α every N steps and reuse it in
       between; the engine then skips the per-task gradients (:meth:`reuse_weights`).
-    * ``max_norm`` — clip the update's norm to ``max_norm`` (the official code clips the shared
-      parameters' gradient after back-propagating Σα_iL_i); 0 disables. The clip scales α, so
-      the heads' gradients α_k∇L_k are scaled alike.
+    * ``max_norm`` — clip the shared parameters' update to norm ``max_norm``, as the official
+      code does after back-propagating Σα_iL_i (``clip_grad_norm_`` on the shared parameters,
+      every step, reused weights included); 0 disables. The returned weights are the
+      unclipped α (so the direction is ``min(1, max_norm/‖αᵀG‖) αᵀG``) and the task heads get
+      α_k∇L_k unclipped, as in the official code. On steps that reuse α the engine applies
+      the same clip (:attr:`max_shared_grad_norm`).
     * ``solver`` — ``"newton"`` (exact, default) or ``"ccp"``: the paper's own procedure (§3.2,
       a sequence of ``ccp_steps`` convex problems solved with cvxpy/Clarabel, starting from
       α = 1, stopping early as the official code does). It approximates the fixed point; a
@@ -124,6 +127,7 @@ class NashMTL(GradientAggregation):
         if not isinstance(ccp_steps, int) or ccp_steps < 1:
             raise MethodError("nashmtl: ccp_steps must be an integer ≥ 1")
         self.update_every, self.max_norm = update_every, float(max_norm)
+        self.max_shared_grad_norm = self.max_norm
         self.solver, self.ccp_steps = solver, ccp_steps
         self.reset(seed)
 
@@ -146,7 +150,6 @@ class NashMTL(GradientAggregation):
         if self.max_norm > 0:
             norm = float(d.norm())
             if norm > self.max_norm:
-                alpha = alpha * (self.max_norm / norm)
                 d = d * (self.max_norm / norm)
         self._alpha = alpha.detach()
         return d, alpha

@@ -182,6 +182,10 @@ def make_step(
     heads = [model.head_parameters(j) for j in range(problem.n_tasks)]
     head_flat = [p for ps in heads for p in ps]
 
+    def clip_reused(params: list[Tensor]) -> None:
+        if method.max_shared_grad_norm > 0:
+            torch.nn.utils.clip_grad_norm_(params, method.max_shared_grad_norm)
+
     def head_gradients(losses: Tensor) -> list[Tensor]:
         # Head k's parameters feed only L_k, so one cheap backward of Σ_k L_k through the
         # heads yields every ∇_{head k} L_k; the batched pass is spent on the trunk alone.
@@ -209,6 +213,7 @@ def make_step(
         reused = method.reuse_weights()
         if reused is not None:
             (reused.to(losses.dtype) * losses).sum().backward()
+            clip_reused(shared)
             return losses, reused
         head_grads = head_gradients(losses)
         G = flatten_rows(jacobian(losses, shared))
@@ -225,6 +230,7 @@ def make_step(
         if reused is not None:
             (reused.to(losses.dtype) * losses).sum().backward()
             z.backward(z_leaf.grad)
+            clip_reused(shared)
             return losses, reused
         head_grads = head_gradients(losses)
         Gz = jacobian(losses, [z_leaf])[0].reshape(problem.n_tasks, -1)
