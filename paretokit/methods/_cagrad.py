@@ -10,7 +10,7 @@ from torch import Tensor
 
 from paretokit.errors import MethodError
 from paretokit.methods._base import GradientAggregation
-from paretokit.methods._solvers import gramian_array, min_norm_weights
+from paretokit.methods._solvers import gramian_array, min_norm_weights, nnqp
 
 
 def cagrad_dual(A: np.ndarray, c: float) -> np.ndarray:
@@ -107,8 +107,13 @@ class CAGrad(GradientAggregation):
     default), 1 + c (``rescale=2``) or 1 (``rescale=0``). The dual is solved exactly from the
     Gramian (:func:`cagrad_dual`), without the official code's +1e-8 smoothing terms.
 
-    Degenerate input: g0 = 0 gives d = 0 (weights 0); c = 0 gives d = g0; if the dual's
-    minimizer has g_w* = 0 the correction term is 0 and d = g0/(rescale factor).
+    Degenerate input: g0 = 0 gives d = 0 (weights 0); c = 0 gives d = g0. When the dual's
+    minimizer has g_w* = 0 (0 in the gradients' hull: Pareto-stationary, the best worst-task
+    improvement is 0) the formula above is 0/0; the primal solution is then the projection
+    of g0 onto the cone {d : Gd ≥ 0}, ``d = g0 + Gᵀμ`` with ``μ = argmin_{μ≥0} ½μᵀAμ + μᵀGg0``
+    (an exact NNQP), which lies in the ball exactly when the optimum is 0. Whenever the
+    computed g_w* is within 1e-6 of 0 relative to ‖g0‖ both candidates are formed and the one
+    with the larger worst-task improvement (inside the ball) is returned.
     """
 
     name: ClassVar[str] = "cagrad"
@@ -134,9 +139,20 @@ class CAGrad(GradientAggregation):
         if g0_sq > 0:
             weights = np.full(k, 1.0 / k)
             if self.c > 0:
-                w = cagrad_dual(A, self.c)
-                gw = float(np.sqrt(max(w @ A @ w, 0.0)))
-                if gw > 0:
-                    weights = weights + (self.c * np.sqrt(g0_sq) / gw) * w
+                weights = self._primal(A, g0_sq, weights)
             weights /= {0: 1.0, 1: 1.0 + self.c**2, 2: 1.0 + self.c}[self.rescale]
         return torch.as_tensor(weights, dtype=gramian.dtype, device=gramian.device)
+
+    def _primal(self, A: np.ndarray, g0_sq: float, u: np.ndarray) -> np.ndarray:
+        """Weights v of the primal solution d = Gᵀv (before rescaling); u = 1/K gives g0."""
+        s = self.c * np.sqrt(g0_sq)
+        w = cagrad_dual(A, self.c)
+        gw = float(np.sqrt(max(w @ A @ w, 0.0)))
+        candidates = [u + (s / gw) * w] if gw > 0 else [u]
+        if gw <= 1e-6 * np.sqrt(g0_sq):  # (near) Pareto-stationary: the projection of g0
+            mu = nnqp(A, A @ u, name="cagrad")
+            if float(mu @ A @ mu) <= s * s * (1 + 1e-9):
+                candidates.append(u + mu)
+        # the larger worst-task improvement min_i g_iᵀd = min_i (Av)_i wins
+        return max(candidates, key=lambda v: float((A @ v).min()))
+

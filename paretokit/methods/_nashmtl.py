@@ -13,8 +13,12 @@ from paretokit.methods._base import GradientAggregation
 from paretokit.methods._solvers import gramian_array, min_norm_weights
 
 SOLVERS = ("newton", "ccp")
-RESIDUAL_TOL = 1e-11  # max_i |α_i (Aα)_i − 1| at which Newton stops (contract: ≤ 1e-8)
-STATIONARY_TOL = 1e-14  # squared min-norm of the normalized gradients' hull
+RESIDUAL_TOL = 1e-11  # max_i |α_i (Aα)_i − 1| at which Newton stops
+CONTRACT_TOL = 1e-8  # the residual every returned solution meets
+# Squared min-norm of the normalized gradients' hull below which an input whose fixed point
+# float64 cannot resolve to CONTRACT_TOL is treated as Pareto-stationary (see _solve).
+STATIONARY_TOL = 1e-6
+EPS = float(np.finfo(np.float64).eps)
 
 
 def bargaining_weights(
@@ -26,9 +30,13 @@ def bargaining_weights(
     exactly at the fixed point; its Hessian C + diag(1/β²) is positive definite). Newton
     steps with a backtracking (Armijo) line search that keeps β > 0 converge globally and,
     near the solution, quadratically (Boyd & Vandenberghe, Convex Optimization, §9.5).
-    Starts at β = 1, the solution for orthogonal gradients, unless warm-started. Raises
-    :class:`MethodError` when the residual does not reach ``RESIDUAL_TOL`` (f unbounded:
-    Pareto-stationary input).
+    Starts at β = 1, the solution for orthogonal gradients, unless warm-started.
+
+    Stops at residual ``max_i |β_i(Cβ)_i − 1| ≤ max(RESIDUAL_TOL, floor)``, where
+    ``floor = 4K·ε·max(β)·Σβ`` bounds the rounding error of evaluating the residual itself
+    (near a Pareto-stationary input β grows like 1/√m and the floor with it). Raises
+    :class:`MethodError` when that residual is not reached or exceeds ``CONTRACT_TOL`` (f
+    unbounded or numerically so: Pareto-stationary input).
     """
     k = C.shape[0]
     beta = start.copy() if start is not None else np.ones(k)
@@ -39,8 +47,12 @@ def bargaining_weights(
     value = f(beta)
     for _ in range(max_iter):
         Cb = C @ beta
-        if np.abs(beta * Cb - 1.0).max() <= RESIDUAL_TOL:
-            return beta
+        residual = float(np.abs(beta * Cb - 1.0).max())
+        floor = 4.0 * k * EPS * float(beta.max()) * float(beta.sum())
+        if residual <= max(RESIDUAL_TOL, floor):
+            if residual <= CONTRACT_TOL:
+                return beta
+            break  # converged as far as float64 allows, short of the contract
         grad = Cb - 1.0 / beta
         try:
             step = np.linalg.solve(C + np.diag(1.0 / beta**2), grad)
@@ -98,7 +110,9 @@ class NashMTL(GradientAggregation):
 
     Degenerate input: zero task gradients get α = 0 (they cannot move; the rest bargain
     among themselves); at a Pareto-stationary point (0 in the hull of the nonzero gradients,
-    where no fixed point exists) and for all-zero G the direction and weights are 0.
+    where no fixed point exists) and for all-zero G the direction and weights are 0. So are
+    they for inputs so close to stationary (unit-normalized gradients' hull within 1e-3 of the
+    origin) that float64 cannot resolve the fixed point to 1e-8; any other input meets it.
     """
 
     name: ClassVar[str] = "nashmtl"
@@ -175,7 +189,9 @@ class NashMTL(GradientAggregation):
             else:
                 beta = self._newton(C, n.shape)
         except MethodError:
-            # No fixed point: f is unbounded exactly when 0 is in the gradients' hull.
+            # No fixed point: f is unbounded exactly when 0 is in the gradients' hull. Near
+            # that (hull within √STATIONARY_TOL of 0) β ~ 1/√m and float64 cannot resolve
+            # the fixed point to CONTRACT_TOL: treated as stationary too.
             w, _ = min_norm_weights(C, name="nashmtl")
             if float(w @ C @ w) <= STATIONARY_TOL:
                 self._beta = None

@@ -31,8 +31,13 @@ EPS = float(np.finfo(np.float64).eps)
 def gramian_array(gramian: Tensor) -> np.ndarray:
     """The Gramian as a float64 array, symmetrized: ``G @ G.T`` in float32 is symmetric only
     to rounding (~1e-7 relative), and a solver that factors one triangle but checks its answer
-    with the whole matrix would see that asymmetry as a KKT violation."""
+    with the whole matrix would see that asymmetry as a KKT violation. NaN or inf (e.g. GGᵀ
+    overflowing float32 for gradients of norm ≳ 1e19) is a :class:`MethodError`."""
     A = gramian.detach().to(device="cpu", dtype=torch.float64).numpy()
+    if not np.isfinite(A).all():
+        raise MethodError(
+            "the Gramian GGᵀ has NaN or inf entries (gradients too large for the dtype?)"
+        )
     return 0.5 * (A + A.T)
 
 
@@ -68,7 +73,8 @@ def nnqp(
     Cholesky on the passive block, and infeasible subproblem solutions are walked back to
     the boundary. A passive block that is not numerically definite (a column dependent on the
     passive ones) rejects the entering variable, so singular Q (rank-deficient G) is handled
-    without regularisation. The problem is Jacobi-scaled first (unit diagonal), which makes
+    without regularisation; such a variable stays at 0 with a gradient that may be negative by
+    up to ~√(64mε) relative (the accuracy to which a near-singular problem is determined). The problem is Jacobi-scaled first (unit diagonal), which makes
     the tolerances scale-free across badly scaled rows. Rows of Q that are exactly zero leave
     their variable at 0 (their linear term must be ≥ 0, else the problem is unbounded).
 
@@ -206,11 +212,16 @@ def _nnqp_unit(
         grad = Q @ x + q
     else:
         raise MethodError(f"{name}: active-set iteration did not terminate")
-    # KKT verification on the scaled problem.
+    # KKT verification on the scaled problem. A variable left out because its column is
+    # dependent on the support to working precision (Schur pivot ≤ pivot_tol) can keep a
+    # gradient of order √pivot_tol: the reduced gradient of a column at distance √s from
+    # the support's span is O(√s) (Q = FᵀF, q = Fᵀb), and the problem itself is determined
+    # only to that accuracy there; everything else must meet the 1e-9 tolerance.
     gscale = max(qscale, float((np.abs(Q) @ x).max()))
     tol = 1e-9 * gscale
+    floor = np.where(excluded, max(tol, 4.0 * np.sqrt(pivot_tol) * gscale), tol)
     supp = x > 0
-    if (x < 0).any() or (np.abs(grad[supp]) > tol).any() or (grad[~supp] < -tol).any():
+    if (x < 0).any() or (np.abs(grad[supp]) > tol).any() or (grad < -floor)[~supp].any():
         raise MethodError(f"{name}: KKT conditions not met (max violation {_kkt_gap(x, grad):.3g})")
     return x
 

@@ -270,3 +270,52 @@ def test_float32_rounding_asymmetry_of_the_gramian_is_harmless(name):
     w_exact = method(name, 10).gramian_weights(A)
     w_rounded = method(name, 10).gramian_weights(A_rounded)
     torch.testing.assert_close(w_rounded, w_exact, rtol=1e-4, atol=1e-6 * w_exact.abs().max())
+
+
+@pytest.mark.parametrize("e", [1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-8])
+def test_nashmtl_near_pareto_stationary_inputs(e):
+    """Approaching stationarity β grows like 1/√m: the fixed point is met to 1e-8 while float64
+    can resolve it, and beyond that the answer is the stationary one (0), never an error."""
+    G = torch.tensor([[1.0, 0.0], [-1.0, e]], dtype=torch.float64)
+    rng = np.random.default_rng(0)
+    G3 = torch.as_tensor(np.vstack([rng.standard_normal((2, 5)), np.zeros((1, 5))]))
+    G3[2] = -(G3[0] + G3[1]) + e * torch.as_tensor(rng.standard_normal(5))
+    for X in (G, G3):
+        w = method("nashmtl", X.shape[0]).weights(X)
+        if w.abs().max() > 0:
+            residual = (w * (X @ X.T @ w) - 1).abs().max().item()
+            assert residual <= 1e-8
+        else:
+            # only when the normalized hull is within 1e-3 of the origin
+            U = X / X.norm(dim=1, keepdim=True)
+            v = cp.Variable(X.shape[0], nonneg=True)
+            cp.Problem(cp.Minimize(cp.sum_squares(U.numpy().T @ v)), [cp.sum(v) == 1]).solve(
+                solver=cp.CLARABEL
+            )
+            assert np.linalg.norm(U.numpy().T @ v.value) <= 1.01e-3
+
+
+@pytest.mark.parametrize("c", [0.4, 2.0, 10.0])
+@pytest.mark.parametrize("shape", [(10, 3), (3, 50)])  # (10, 3): 0 in the hull, stationary
+def test_cagrad_primal_matches_cvxpy_also_at_pareto_stationary_points(c, shape):
+    """max_d min_i g_iᵀd s.t. ‖d − g0‖ ≤ c‖g0‖, solved by cvxpy, against our direction."""
+    for seed in range(5):
+        G = np.random.default_rng(seed).standard_normal(shape)
+        g0 = G.mean(axis=0)
+        d = method("cagrad", shape[0], c=c, rescale=0).aggregate(torch.as_tensor(G)).numpy()
+        x, t = cp.Variable(shape[1]), cp.Variable()
+        cons = [G @ x >= t, cp.norm(x - g0) <= c * np.linalg.norm(g0)]
+        cp.Problem(cp.Maximize(t), cons).solve(solver=cp.CLARABEL)
+        scale = np.linalg.norm(G, axis=1).max() * np.linalg.norm(g0)
+        assert (G @ d).min() >= t.value - 1e-6 * scale
+        assert np.linalg.norm(d - g0) <= c * np.linalg.norm(g0) * (1 + 1e-6)
+
+
+@pytest.mark.parametrize("name", GRAMIAN_METHODS)
+def test_overflowing_or_nan_gramian_is_a_clear_error(name):
+    G = FAMILIES["typical"](3).float() * 1e20  # finite G, GGᵀ overflows float32
+    with pytest.raises(MethodError, match="NaN or inf"):
+        method(name, 3).combine(G)
+    A = torch.full((3, 3), float("nan"), dtype=torch.float64)
+    with pytest.raises(MethodError, match="NaN or inf"):
+        method(name, 3).gramian_weights(A)

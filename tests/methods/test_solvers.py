@@ -92,3 +92,39 @@ def test_nnqp_many_matches_nnqp_cold_and_warm(fam, k):
     assert np.allclose(
         nnqp_many(B, B, expected > 0), np.stack([nnqp(B, B[j]) for j in range(k)]), atol=1e-9
     )
+
+
+@pytest.mark.parametrize("gap", [1e-10, 1e-9, 1e-8, 1e-7, 3e-7, 1e-6, 1e-5])
+def test_near_dependent_columns_solve_to_their_accuracy(gap):
+    """Two gradients equal up to a relative gap (the band where a Cholesky pivot is lost in
+    rounding): no solver error, and the min-norm value matches cvxpy's."""
+    rng = np.random.default_rng(int(-np.log10(gap) * 10))
+    for _ in range(30):
+        k = int(rng.integers(3, 7))
+        G = rng.standard_normal((k, 20))
+        G[1] = G[0] * (1 + gap) + gap * rng.standard_normal(20)
+        G[2] -= 0.5 * G[0]
+        A = G @ G.T
+        w, m = min_norm_weights(A)
+        v = cp.Variable(k, nonneg=True)
+        prob = cp.Problem(cp.Minimize(cp.sum_squares(G.T @ v)), [cp.sum(v) == 1])
+        prob.solve(solver=cp.CLARABEL)
+        assert m <= prob.value + 1e-7 * A.diagonal().max()
+        C = A / np.sqrt(np.outer(A.diagonal(), A.diagonal()))
+        X = nnqp_many(C, C)  # UPGrad's projections
+        assert (X >= 0).all() and np.isfinite(X).all()
+
+
+def test_nnqp_many_takes_the_batched_path_when_supports_are_right(monkeypatch):
+    import paretokit.methods._solvers as solvers
+
+    A = gramian("typical", 10)
+    C = A / np.sqrt(np.outer(A.diagonal(), A.diagonal()))
+    X = nnqp_many(C, C)
+    calls = []
+    real = solvers.nnqp
+    monkeypatch.setattr(solvers, "nnqp", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    assert np.allclose(nnqp_many(C, C, X > 0), X, atol=1e-12)
+    assert calls == []  # all ten solved in the one batched call
+    nnqp_many(C, C, ~(X > 0))
+    assert len(calls) == 10  # wrong supports: each row falls back to the active-set solver
