@@ -112,23 +112,9 @@ def test_sweep_machine_readable_formats(tmp_path):
 def test_compare_on_multidigits_and_delta_m_by_hand(tmp_path):
     out = tmp_path / "r.parquet"
     run(*sweep_args(tmp_path))
-    result = run(
-        "compare",
-        "ls",
-        "rlw",
-        "--problem",
-        "multidigits",
-        "--seeds",
-        "2",
-        "--epochs",
-        "1",
-        "--device",
-        "cpu",
-        "--out",
-        out,
-        "--format",
-        "json",
-    )
+    compare_args = ["compare", "ls", "rlw", "--problem", "multidigits", "--seeds", "2"]
+    compare_args += ["--epochs", "1", "--device", "cpu", "--out", out]
+    result = run(*compare_args, "--format", "json")
     assert result.exit_code == 0, result.output
     res = read_results(out)
     f = res.frame[res.frame["split"] == "test"]
@@ -147,21 +133,7 @@ def test_compare_on_multidigits_and_delta_m_by_hand(tmp_path):
     assert table["stl"]["delta_m"] == 0.0
     assert table["ls"]["dominated"].endswith("/2")
 
-    again = run(
-        "compare",
-        "ls",
-        "rlw",
-        "--problem",
-        "multidigits",
-        "--seeds",
-        "2",
-        "--epochs",
-        "1",
-        "--device",
-        "cpu",
-        "--out",
-        out,
-    )
+    again = run(*compare_args)
     assert again.exit_code == 0 and "0 runs trained" in again.stdout
     assert len(read_results(out).frame) == len(res.frame)
 

@@ -28,6 +28,19 @@ from torch import Tensor
 from paretokit.errors import MethodError
 
 
+def check_task_index(method: str, main_task: object, n_tasks: int) -> int:
+    """``main_task`` as an index into the K tasks, or a :class:`MethodError` naming the method."""
+    if (
+        isinstance(main_task, bool)
+        or not isinstance(main_task, int)
+        or not 0 <= main_task < n_tasks
+    ):
+        raise MethodError(
+            f"{method}: main_task must be a task index in 0..{n_tasks - 1}, got {main_task!r}"
+        )
+    return main_task
+
+
 class Method(ABC):
     """Base of every method: name, kind, citation, options, state and seeding.
 

@@ -155,4 +155,3 @@ class CAGrad(GradientAggregation):
                 candidates.append(u + mu)
         # the larger worst-task improvement min_i g_iᵀd = min_i (Av)_i wins
         return max(candidates, key=lambda v: float((A @ v).min()))
-

@@ -10,7 +10,7 @@ from torch import Tensor
 
 from paretokit.errors import MethodError
 from paretokit.methods._base import GradientAggregation
-from paretokit.methods._solvers import gramian_array
+from paretokit.methods._solvers import gramian_array, positive_newton
 
 RESIDUAL_TOL = 1e-11
 
@@ -19,8 +19,8 @@ def alpha_fair_weights(A: np.ndarray, alpha: float, max_iter: int = 200) -> np.n
     """w > 0 with ``(Aw)_i = w_i^{−1/α}`` for every i.
 
     w minimizes the strictly convex ½wᵀAw − Σ h(w_i) with h' (w) = w^{−1/α} (h = log for α = 1,
-    else w^{1−1/α}/(1−1/α)); Newton with a positivity-keeping Armijo line search, in the
-    coordinates β_i = w_i ‖g_i‖ for conditioning. Raises MethodError without convergence.
+    else w^{1−1/α}/(1−1/α)); damped Newton (:func:`positive_newton`) in the coordinates
+    β_i = w_i ‖g_i‖ for conditioning. Raises MethodError without convergence.
     """
     k = A.shape[0]
     n = np.sqrt(np.diag(A))
@@ -33,32 +33,25 @@ def alpha_fair_weights(A: np.ndarray, alpha: float, max_iter: int = 200) -> np.n
     def f(b: np.ndarray) -> float:
         return 0.5 * float(b @ C @ b) - float(h(b / n).sum())
 
-    beta = np.ones(k)
-    value = f(beta)
-    for _ in range(max_iter):
-        w = beta / n
-        Cb = C @ beta
-        resid = (Cb * n) / w ** (-p) - 1.0  # (Aw)_i / w_i^{-1/α} − 1
-        if np.abs(resid).max() <= RESIDUAL_TOL:
-            return w
-        grad = Cb - w ** (-p) / n
-        hess = C + np.diag(p * w ** (-p - 1.0) / n**2)
-        step = np.linalg.solve(hess, grad)
-        slope = float(grad @ step)
-        t = 1.0
-        shrink = step > 0
-        if shrink.any():
-            t = min(1.0, 0.99 * float(np.min(beta[shrink] / step[shrink])))
-        while True:
-            cand = beta - t * step
-            new = f(cand)
-            if slope < 1.0 / 16 or new <= value - 1e-4 * t * slope or t < 1e-12:
-                break
-            t *= 0.5
-        if t < 1e-12 or not np.all(np.isfinite(cand)):
-            break
-        beta, value = cand, new
-    raise MethodError(f"fairgrad: fixed point not reached (K={k}); input near Pareto-stationary?")
+    def derivatives(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        w = b / n
+        return C @ b - w ** (-p) / n, C + np.diag(p * w ** (-p - 1.0) / n**2)
+
+    def residual(b: np.ndarray) -> tuple[float, float]:
+        w = b / n
+        return float(np.abs((C @ b) * n / w ** (-p) - 1.0).max()), 0.0  # (Aw)_i / w_i^{-1/α} − 1
+
+    beta = positive_newton(
+        f,
+        derivatives,
+        residual,
+        np.ones(k),
+        tol=RESIDUAL_TOL,
+        contract=RESIDUAL_TOL,
+        name="fairgrad: fixed point",
+        max_iter=max_iter,
+    )
+    return beta / n
 
 
 class FairGrad(GradientAggregation):

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from paretokit.errors import MethodError
-from paretokit.methods._base import GradientAggregation
+from paretokit.methods._base import GradientAggregation, check_task_index
 
 VARIANTS = ("unweighted", "weighted")
 
@@ -43,14 +43,7 @@ class GradientSimilarity(GradientAggregation):
         self, n_tasks: int, *, seed: int = 0, main_task: int = 0, variant: str = "unweighted"
     ) -> None:
         super().__init__(n_tasks, seed=seed)
-        if (
-            isinstance(main_task, bool)
-            or not isinstance(main_task, int)
-            or not 0 <= main_task < n_tasks
-        ):
-            raise MethodError(
-                f"gradsim: main_task must be a task index in 0..{n_tasks - 1}, got {main_task!r}"
-            )
+        check_task_index("gradsim", main_task, n_tasks)
         if variant not in VARIANTS:
             raise MethodError(f"gradsim: unknown variant {variant!r}; known: {', '.join(VARIANTS)}")
         self.main_task = main_task

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from paretokit.errors import MethodError
-from paretokit.methods._base import GradientAggregation
+from paretokit.methods._base import GradientAggregation, check_task_index
 
 STRATEGIES = ("both", "reduce", "enlarge")
 
@@ -58,14 +58,7 @@ class MetaBalance(GradientAggregation):
         strategy: str = "both",
     ) -> None:
         super().__init__(n_tasks, seed=seed)
-        if (
-            isinstance(main_task, bool)
-            or not isinstance(main_task, int)
-            or not 0 <= main_task < n_tasks
-        ):
-            raise MethodError(
-                f"metabalance: main_task must be a task index in 0..{n_tasks - 1}, got {main_task!r}"
-            )
+        check_task_index("metabalance", main_task, n_tasks)
         if not (isinstance(relax_factor, int | float) and 0.0 <= relax_factor <= 1.0):
             raise MethodError(f"metabalance: relax_factor must be in [0, 1], got {relax_factor!r}")
         if not (isinstance(beta, int | float) and 0.0 <= beta < 1.0):

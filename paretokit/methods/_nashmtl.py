@@ -10,7 +10,7 @@ from torch import Tensor
 
 from paretokit.errors import MethodError
 from paretokit.methods._base import GradientAggregation
-from paretokit.methods._solvers import gramian_array, min_norm_weights
+from paretokit.methods._solvers import gramian_array, min_norm_weights, positive_newton
 
 SOLVERS = ("newton", "ccp")
 RESIDUAL_TOL = 1e-11  # max_i |α_i (Aα)_i − 1| at which Newton stops
@@ -27,9 +27,9 @@ def bargaining_weights(
     """β > 0 with ``β ⊙ (Cβ) = 1`` for a PSD C with unit diagonal, by Newton's method.
 
     β minimizes the strictly convex f(β) = ½βᵀCβ − Σ log β_i (its gradient Cβ − 1/β vanishes
-    exactly at the fixed point; its Hessian C + diag(1/β²) is positive definite). Newton
-    steps with a backtracking (Armijo) line search that keeps β > 0 converge globally and,
-    near the solution, quadratically (Boyd & Vandenberghe, Convex Optimization, §9.5).
+    exactly at the fixed point; its Hessian C + diag(1/β²) is positive definite). Damped Newton
+    (:func:`positive_newton`) keeps β > 0, converges globally and, near the solution,
+    quadratically (Boyd & Vandenberghe, Convex Optimization, §9.5).
     Starts at β = 1, the solution for orthogonal gradients, unless warm-started.
 
     Stops at residual ``max_i |β_i(Cβ)_i − 1| ≤ max(RESIDUAL_TOL, floor)``, where
@@ -39,44 +39,26 @@ def bargaining_weights(
     unbounded or numerically so: Pareto-stationary input).
     """
     k = C.shape[0]
-    beta = start.copy() if start is not None else np.ones(k)
 
     def f(b: np.ndarray) -> float:
         return 0.5 * float(b @ C @ b) - float(np.log(b).sum())
 
-    value = f(beta)
-    for _ in range(max_iter):
-        Cb = C @ beta
-        residual = float(np.abs(beta * Cb - 1.0).max())
-        floor = 4.0 * k * EPS * float(beta.max()) * float(beta.sum())
-        if residual <= max(RESIDUAL_TOL, floor):
-            if residual <= CONTRACT_TOL:
-                return beta
-            break  # converged as far as float64 allows, short of the contract
-        grad = Cb - 1.0 / beta
-        try:
-            step = np.linalg.solve(C + np.diag(1.0 / beta**2), grad)
-        except np.linalg.LinAlgError as exc:  # Hessian ⪰ diag(1/β²) ≻ 0: only on overflow
-            raise MethodError(f"nashmtl: Newton system singular ({exc})") from exc
-        slope = float(grad @ step)
-        t = 1.0
-        shrink = step > 0  # only decreasing coordinates can cross 0
-        if shrink.any():
-            t = min(1.0, 0.99 * float(np.min(beta[shrink] / step[shrink])))
-        while True:
-            candidate = beta - t * step
-            new_value = f(candidate)
-            # Newton decrement λ = √slope < ¼: the full step is in the quadratically convergent
-            # region of this self-concordant f (B&V §9.6.4), where f's decrease (~λ²) can fall
-            # below rounding and an Armijo test would wrongly refuse it.
-            if slope < 1.0 / 16 or new_value <= value - 1e-4 * t * slope or t < 1e-12:
-                break
-            t *= 0.5
-        if not np.all(np.isfinite(candidate)) or t < 1e-12:
-            break
-        beta, value = candidate, new_value
-    raise MethodError(
-        f"nashmtl: bargaining fixed point not reached (K={k}); input near Pareto-stationary?"
+    def derivatives(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return C @ b - 1.0 / b, C + np.diag(1.0 / b**2)
+
+    def residual(b: np.ndarray) -> tuple[float, float]:
+        floor = 4.0 * k * EPS * float(b.max()) * float(b.sum())
+        return float(np.abs(b * (C @ b) - 1.0).max()), floor
+
+    return positive_newton(
+        f,
+        derivatives,
+        residual,
+        start.copy() if start is not None else np.ones(k),
+        tol=RESIDUAL_TOL,
+        contract=CONTRACT_TOL,
+        name="nashmtl: bargaining fixed point",
+        max_iter=max_iter,
     )
 
 

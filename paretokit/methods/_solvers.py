@@ -2,7 +2,8 @@
 
 Several Gramian-based methods reduce a step to a quadratic programme on ``A = G Gᵀ``
 (K × K, K ≲ 50) over the simplex or the non-negative orthant (MGDA, CAGrad, UPGrad; the
-fixed-point methods use it to detect Pareto stationarity). This module solves them exactly, in
+fixed-point methods use it to detect Pareto stationarity), or to a positive fixed point
+(Nash-MTL, FairGrad). This module solves them exactly, in
 float64 numpy, calling LAPACK directly (``scipy.linalg.lapack``): on matrices this small the
 per-call overhead of ``numpy.linalg`` (≈10 µs) would dominate the arithmetic.
 
@@ -11,12 +12,16 @@ per-call overhead of ``numpy.linalg`` (≈10 µs) would dominate the arithmetic.
 * :func:`nnqp_many` — many such programmes sharing Q, warm-started in one batched call.
 * :func:`min_norm_weights` — the exact minimum-norm point of the convex hull of the rows
   (MGDA), reduced to one :func:`nnqp` (least-distance programming).
+* :func:`positive_newton` — damped Newton for the strictly convex potentials whose
+  minimizers are the positive fixed points of Nash-MTL and FairGrad.
 
 Solvers raise :class:`~paretokit.errors.MethodError` rather than return an answer they have
 not verified; callers decide what a degenerate input (zero rows, Pareto stationarity) means.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -266,3 +271,57 @@ def min_norm_weights(A: np.ndarray, *, name: str = "min-norm") -> tuple[np.ndarr
     w = u / s
     m = max(float(w @ A @ w), 0.0)
     return w, m
+
+
+# --- positive fixed points (Nash-MTL, FairGrad) ----------------------------------------------
+def positive_newton(
+    f: Callable[[np.ndarray], float],
+    derivatives: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+    residual: Callable[[np.ndarray], tuple[float, float]],
+    beta: np.ndarray,
+    *,
+    tol: float,
+    contract: float,
+    name: str,
+    max_iter: int = 200,
+) -> np.ndarray:
+    """Minimize a strictly convex ``f`` over β > 0 from ``beta`` by damped Newton.
+
+    ``derivatives(β)`` gives f's gradient and (positive definite) Hessian, ``residual(β)``
+    the fixed-point residual and the floor below which rounding makes it meaningless. Steps
+    are cut to keep β > 0 (fraction to the boundary, 0.99) and backtracked until Armijo's
+    condition holds — except when the Newton decrement λ = √(∇fᵀH⁻¹∇f) < ¼: for the
+    self-concordant potentials here the full step is then in the quadratically convergent
+    region (Boyd & Vandenberghe, Convex Optimization, §9.6.4), where f's decrease (~λ²) can
+    fall below rounding and an Armijo test would wrongly refuse it.
+
+    Stops once the residual is ≤ max(tol, floor) and returns β if it is ≤ ``contract``;
+    raises :class:`MethodError` (``name`` … not reached) otherwise or without convergence.
+    """
+    value = f(beta)
+    for _ in range(max_iter):
+        r, floor = residual(beta)
+        if r <= max(tol, floor):
+            if r <= contract:
+                return beta
+            break  # converged as far as float64 allows, short of the contract
+        grad, hess = derivatives(beta)
+        try:
+            step = np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError as exc:  # a positive definite Hessian: only on overflow
+            raise MethodError(f"{name}: Newton system singular ({exc})") from exc
+        slope = float(grad @ step)
+        t = 1.0
+        shrink = step > 0  # only decreasing coordinates can cross 0
+        if shrink.any():
+            t = min(1.0, 0.99 * float(np.min(beta[shrink] / step[shrink])))
+        while True:
+            candidate = beta - t * step
+            new_value = f(candidate)
+            if slope < 1.0 / 16 or new_value <= value - 1e-4 * t * slope or t < 1e-12:
+                break
+            t *= 0.5
+        if not np.all(np.isfinite(candidate)) or t < 1e-12:
+            break
+        beta, value = candidate, new_value
+    raise MethodError(f"{name} not reached (K={beta.shape[0]}); input near Pareto-stationary?")

@@ -39,7 +39,9 @@ def rank_deficient(k: int, d: int = 50, seed: int = 0) -> Tensor:
     g = torch.Generator().manual_seed(seed)
     r = k // 2 + 1
     basis = torch.randn(r, d, generator=g, dtype=torch.float64)
-    coef = torch.rand(k, r, generator=g, dtype=torch.float64) + 0.1  # positive: a shared descent side
+    coef = (
+        torch.rand(k, r, generator=g, dtype=torch.float64) + 0.1
+    )  # positive: a shared descent side
     return coef @ basis
 
 
