@@ -78,7 +78,7 @@ def plot_frontier(results: Results, out: str | Path, split: str = "test") -> Pat
     hib_all = [t.higher_is_better for t in tasks]
     cols = results.metric_columns()
     points = sweep[cols].to_numpy(float) if not sweep.empty else np.empty((0, len(tasks)))
-    on_front = analysis.non_dominated_mask(points, hib_all) if len(points) else np.zeros(0, bool)
+    on_front = analysis.non_dominated(points, hib_all) if len(points) else np.zeros(0, bool)
     baseline = analysis.stl_baseline(results, split)
     stl = baseline["mean"].to_dict() if not baseline.empty else {}
     for ax, (i, j) in zip(axes.flat, pairs):
@@ -115,7 +115,7 @@ def _panel(ax, tasks, i, j, points, on_front, methods, stl) -> None:
             zorder=3,
         )
         pair = points[:, [i, j]]
-        front2 = pair[analysis.non_dominated_mask(pair, hib)]
+        front2 = pair[analysis.non_dominated(pair, hib)]
         v = staircase(front2, hib)
         ax.plot(
             v[:, 0],
