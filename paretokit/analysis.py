@@ -318,6 +318,27 @@ def summarize_seeds(values: np.ndarray) -> SeedSummary:
     return SeedSummary(n, mean, std, half)
 
 
+def sweep_points(results: Results, split: str, study: str | None = None) -> pd.DataFrame:
+    """Finished sweep rows of ``split`` (optionally of one study)."""
+    df = results.ok(split=split, kind="sweep")
+    if study is not None:
+        df = df[df["study"] == study]
+    return df.reset_index(drop=True)
+
+
+def sweep_frontier(results: Results, split: str, study: str | None = None) -> pd.DataFrame:
+    """The non-dominated sweep rows of ``split`` on the primary metrics, sorted by the first
+    metric (best first)."""
+    df = sweep_points(results, split, study)
+    if df.empty:
+        return df
+    hib = [t.higher_is_better for t in results.meta.tasks]
+    mask = non_dominated(df[results.metric_columns()].to_numpy(), hib)
+    front = df[mask]
+    first = results.metric_columns()[0]
+    return front.sort_values(first, ascending=not hib[0]).reset_index(drop=True)
+
+
 def setting_rows(
     frame: pd.DataFrame, setting: dict[str, Any], kind: str | None = None
 ) -> pd.DataFrame:
