@@ -57,6 +57,7 @@ SAMPLERS = ("qmc", "random", "tpe", "nsga2")
 _RECORD = "paretokit_record"
 _SETTING = "paretokit_setting"
 _FAILURE = "paretokit_failure"
+_META = "paretokit_meta"
 
 
 @dataclass
@@ -75,6 +76,8 @@ class SweepConfig:
     out: Path = Path("results.parquet")
     device: str = "auto"
     sampler: str = "qmc"
+    heartbeat_interval: int = 60  # seconds between a running trial's heartbeats
+    grace_period: int = 180  # seconds without a heartbeat before a trial is failed and retried
 
 
 @dataclass
@@ -138,10 +141,17 @@ def default_storage(out: Path) -> str:
     return f"sqlite:///{(out.parent / 'paretokit-studies.db').resolve()}"
 
 
-def open_storage(url: str) -> optuna.storages.BaseStorage:
+def open_storage(
+    url: str, heartbeat_interval: int = 60, grace_period: int = 180
+) -> optuna.storages.BaseStorage:
     """An Optuna storage from any URL Optuna accepts. RDB storages (SQLite, PostgreSQL, MySQL)
     get heartbeats, so a crashed worker's trial is failed after the grace period and retried
     with the same weights by another worker. A ``.log`` path gives a journal file storage."""
+    if heartbeat_interval < 1 or grace_period <= heartbeat_interval:
+        raise ParetokitError(
+            "--heartbeat-interval must be ≥ 1 s and --grace-period longer than it "
+            f"(got {heartbeat_interval} and {grace_period})"
+        )
     try:
         if url.endswith(".log") and "://" not in url:
             backend = optuna.storages.journal.JournalFileBackend(url)
@@ -156,7 +166,10 @@ def open_storage(url: str) -> optuna.storages.BaseStorage:
                 key = "failed_trial_callback"
                 retry = optuna.storages.RetryFailedTrialCallback(max_retry=3)
             return optuna.storages.RDBStorage(
-                url, heartbeat_interval=60, grace_period=180, **{key: retry}
+                url,
+                heartbeat_interval=heartbeat_interval,
+                grace_period=grace_period,
+                **{key: retry},
             )
     except ImportError as exc:
         raise StorageError(
@@ -288,6 +301,37 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
     )
 
 
+def export_study(storage_url: str, study_name: str, out: Path) -> int:
+    """Rebuild the results rows of a study from its trials' user attributes into ``out``
+    (created if absent; rows the file already holds are not added again). Returns the number
+    of rows written. The study, not any worker's file, is the source of truth: this is how the
+    rows of every worker of a multi-machine sweep are gathered in one file."""
+    storage = open_storage(storage_url)
+    try:
+        study = optuna.load_study(study_name=study_name, storage=storage)
+    except KeyError:
+        names = sorted(optuna.get_all_study_names(storage))
+        known = ", ".join(names) if names else "none"
+        raise StorageError(
+            f"no study {study_name!r} in {storage_url} (studies there: {known})"
+        ) from None
+    except Exception as exc:
+        raise StorageError(f"cannot reach storage {storage_url!r}: {_first_line(exc)}") from exc
+    return _sync_results(study, Path(out), _study_meta(study))
+
+
+def _study_meta(study: optuna.Study) -> ResultsMeta:
+    """The results-file metadata a sweep stored in its study (or rebuilt from its setting for a
+    study written before the metadata was stored)."""
+    raw = study.user_attrs.get(_META)
+    if raw is not None:
+        return ResultsMeta.from_json(json.dumps(raw).encode())
+    setting = study.user_attrs.get(_SETTING)
+    if setting is None:
+        raise StorageError(f"study {study.study_name!r} was not written by paretokit sweep")
+    return results_meta(get_problem(setting["problem"], setting["tasks"]))
+
+
 def results_meta(problem: Problem) -> ResultsMeta:
     """The results-file metadata of a problem's task selection."""
     return ResultsMeta(
@@ -308,7 +352,7 @@ def _open_study(
     storage_url: str, name: str, meta: ResultsMeta, setting: dict[str, object], config: SweepConfig
 ) -> optuna.Study:
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # the front end reports progress
-    storage = open_storage(storage_url)
+    storage = open_storage(storage_url, config.heartbeat_interval, config.grace_period)
     directions = [t.direction for t in meta.tasks]
     try:
         study = optuna.create_study(
@@ -330,6 +374,8 @@ def _open_study(
             f"study {name!r} in {storage_url} was run with {stored}, not {setting}; "
             "choose another --study-name"
         )
+    if _META not in study.user_attrs:  # what `export` needs to write a file without the problem
+        study.set_user_attr(_META, json.loads(meta.to_json()))
     return study
 
 
@@ -348,8 +394,9 @@ def _count_running(study: optuna.Study) -> int:
     return len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
 
 
-def _sync_results(study: optuna.Study, out: Path, meta: ResultsMeta) -> None:
-    """Write the rows of every finished trial that the results file does not hold yet."""
+def _sync_results(study: optuna.Study, out: Path, meta: ResultsMeta) -> int:
+    """Write the rows of every finished trial that the results file does not hold yet; returns
+    the number of rows written."""
     have = existing_run_ids(out)
     rows = []
     for t in study.get_trials(deepcopy=False):
@@ -359,8 +406,7 @@ def _sync_results(study: optuna.Study, out: Path, meta: ResultsMeta) -> None:
         record = RunRecord(**json.loads(raw))
         if record.run_id not in have:
             rows.extend(record.rows())
-    if rows:
-        append_results(out, rows, meta)
+    return append_results(out, rows, meta) if rows else 0
 
 
 def _recover_dead_local_trials(study: optuna.Study) -> None:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 import numpy as np
 import optuna
+import pandas as pd
 import pytest
 from scipy import stats
 
 from paretokit.errors import ParetokitError, StorageError
 from paretokit.results import read_results
-from paretokit.sweep import SweepConfig, run_sweep, simplex_weights
+from paretokit.sweep import SweepConfig, export_study, run_sweep, simplex_weights
 
 USER = "tests.user_problem:make"
 
@@ -140,3 +142,28 @@ def test_other_setting_under_same_study_name_is_refused(tmp_path):
 def test_unreachable_storage_is_a_clear_error(tmp_path):
     with pytest.raises(StorageError, match="storage"):
         run_sweep(sweep_config(tmp_path, storage=f"sqlite:///{tmp_path}/no/such/dir/x.db"))
+
+
+def test_export_rebuilds_the_results_file_from_the_study(tmp_path):
+    cfg = sweep_config(tmp_path, trials=3)
+    name = run_sweep(cfg).study_name
+    exported = tmp_path / "exported.parquet"
+    assert export_study(cfg.storage, name, exported) == 6
+    a = read_results(tmp_path / "r.parquet")
+    b = read_results(exported)
+    assert a.meta == b.meta
+    key = ["run_id", "split"]
+    cols = [c for c in a.frame.columns if c.startswith(("w.", "metric.", "loss."))]
+    pd.testing.assert_frame_equal(
+        a.frame.sort_values(key)[key + cols].reset_index(drop=True),
+        b.frame.sort_values(key)[key + cols].reset_index(drop=True),
+    )
+    assert export_study(cfg.storage, name, exported) == 0  # nothing new: nothing added
+
+
+def test_export_of_a_missing_study_is_a_clear_error(tmp_path):
+    cfg = sweep_config(tmp_path, trials=1)
+    name = run_sweep(cfg).study_name
+    with pytest.raises(StorageError, match=f"no study .nope.*{re.escape(name)}"):
+        export_study(cfg.storage, "nope", tmp_path / "x.parquet")
+    assert not (tmp_path / "x.parquet").exists()
