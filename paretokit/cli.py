@@ -129,6 +129,12 @@ def sweep(
     fmt: str = typer.Option(
         "table", "--format", help="Frontier output: table, json, csv, markdown."
     ),
+    heartbeat_interval: int = typer.Option(
+        60, hidden=True, help="Seconds between a running trial's heartbeats (RDB storages)."
+    ),
+    grace_period: int = typer.Option(
+        180, hidden=True, help="Seconds without a heartbeat before a trial is failed and retried."
+    ),
 ) -> None:
     """Trace the Pareto frontier: an Optuna study over loss weights on the simplex.
 
@@ -150,6 +156,8 @@ def sweep(
         out=out,
         device=device,
         sampler=sampler,
+        heartbeat_interval=heartbeat_interval,
+        grace_period=grace_period,
     )
     with _progress() as progress:
         bars: dict[str, TaskID] = {}  # added once the sweep has validated its input
