@@ -266,6 +266,71 @@ def existing_run_ids(path: str | os.PathLike[str]) -> set[str]:
     return set(read_results(path).frame["run_id"])
 
 
+def merge_results(
+    paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str]
+) -> tuple[int, int]:
+    """Merge results files (e.g. one per sweep worker) into ``out``, atomically.
+
+    Every file must describe the same problem with the same tasks in the same order (the
+    metadata of ``out`` too, when it exists: its rows are kept and the others are added, as
+    every writer of a results file appends). Rows are keyed by (run_id, split); a row whose
+    key an earlier file (or ``out``) already holds is dropped as a duplicate. Two rows with one
+    key but different weights, metrics, losses or status are two different runs under one id
+    (e.g. separate studies that were given the same name) and make an error instead of a
+    silent choice. Returns (rows in the merged file, duplicate rows dropped).
+    """
+    if not paths:
+        raise ResultsFileError("nothing to merge: name at least one results file")
+    out = Path(out)
+    inputs = [Path(p) for p in paths]
+    with _locked(out):
+        resolved = {p.resolve() for p in inputs}
+        sources = ([out] if out.exists() and out.resolve() not in resolved else []) + inputs
+        files = [(p, read_results(p)) for p in sources]
+        first_path, first = files[0]
+        for path, res in files[1:]:
+            if res.meta != first.meta:
+                raise ResultsFileError(
+                    f"{str(path)!r} holds results for {res.meta.problem} with tasks "
+                    f"{','.join(res.meta.task_names)}, but {str(first_path)!r} for "
+                    f"{first.meta.problem} with tasks {','.join(first.meta.task_names)}: "
+                    "only files of the same problem and tasks merge"
+                )
+        meta = first.meta
+        frame = pd.concat(
+            [res.frame.assign(_source=str(path)) for path, res in files], ignore_index=True
+        )
+        _check_same_runs(frame, meta)
+        dup = frame.duplicated(subset=["run_id", "split"], keep="first")
+        merged = frame[~dup].drop(columns="_source").reset_index(drop=True)
+        _write_atomic(out, merged, meta)
+        return len(merged), int(dup.sum())
+
+
+def _check_same_runs(frame: pd.DataFrame, meta: ResultsMeta) -> None:
+    """Rows that share (run_id, split) must be the same run: same weights, metrics, losses
+    and status (NaN equals NaN); ``created``, versions and timings may differ."""
+    keyed = frame[frame.duplicated(subset=["run_id", "split"], keep=False)]
+    if keyed.empty:
+        return
+    cols = [f"{p}.{t}" for p in ("w", "metric", "loss") for t in meta.task_names] + ["status"]
+    key = ["run_id", "split"]
+    ref = keyed.drop_duplicates(subset=key)[key + cols + ["_source"]]
+    both = keyed.merge(ref, on=key, how="left", suffixes=("", "@first"))
+    differs = pd.Series(False, index=both.index)
+    for c in cols:
+        a, b = both[c], both[f"{c}@first"]
+        differs |= (a != b) & ~(pd.isna(a) & pd.isna(b))
+    if differs.any():
+        bad = both[differs].iloc[0]
+        raise ResultsFileError(
+            f"run {bad['run_id']!r} ({bad['split']}) differs between {bad['_source@first']!r} "
+            f"and {bad['_source']!r} (weights, metrics, losses or status): two different runs "
+            "under one id, e.g. two studies of the same name in different storages; merge "
+            "the files of one study only"
+        )
+
+
 def _write_atomic(path: Path, frame: pd.DataFrame, meta: ResultsMeta) -> None:
     table = pa.Table.from_pandas(_typed(frame, meta), preserve_index=False)
     table = table.replace_schema_metadata(

@@ -1,0 +1,145 @@
+"""Merging results files (one per sweep worker) and exporting a study back to a results file."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from paretokit import results as R
+from paretokit.cli import app
+from paretokit.errors import ResultsFileError
+from tests.test_results import META, record
+
+runner = CliRunner()
+
+
+def write(path, *records: R.RunRecord):
+    R.append_results(path, [row for r in records for row in r.rows()], META)
+    return path
+
+
+def cli(*args: object):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def assert_user_error(result, *fragments: str) -> None:
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    err = result.stderr.strip()
+    assert err.startswith("error:") and "\n" not in err, err
+    for f in fragments:
+        assert f in err, err
+
+
+def test_merge_keeps_every_run_once(tmp_path):
+    a = write(tmp_path / "a.parquet", record("r1", 1.0), record("r2", 2.0))
+    b = write(tmp_path / "b.parquet", record("r2", 2.0), record("r3", 3.0))
+    out = tmp_path / "all.parquet"
+    assert R.merge_results([a, b], out) == (6, 2)  # 3 runs × 2 splits; r2's two rows dropped
+    res = R.read_results(out)
+    assert res.meta == META
+    assert list(res.frame.columns) == R.columns_for(["a", "b"])
+    assert not res.frame.duplicated(["run_id", "split"]).any()
+    val = res.frame[res.frame["split"] == "val"].set_index("run_id")["metric.a"]
+    assert val.to_dict() == {"r1": 1.0, "r2": 2.0, "r3": 3.0}
+    assert R.merge_results([a, b], out) == (6, 8)  # again: nothing new, the file's rows kept
+
+
+def test_merge_adds_to_an_existing_output_file(tmp_path):
+    out = write(tmp_path / "all.parquet", record("r0", 0.5))
+    a = write(tmp_path / "a.parquet", record("r1", 1.0))
+    assert R.merge_results([a], out) == (4, 0)
+    assert sorted(R.read_results(out).frame["run_id"].unique()) == ["r0", "r1"]
+    assert R.merge_results([out, a], out) == (4, 2)  # out named as an input is read once
+
+
+def test_failed_runs_merge_with_nan_metrics(tmp_path):
+    failed = record("bad", metrics=None, losses=None, status=R.STATUS_FAILED, error="NaN loss")
+    a = write(tmp_path / "a.parquet", failed)
+    b = write(tmp_path / "b.parquet", failed, record("r1"))
+    assert R.merge_results([a, b], tmp_path / "all.parquet") == (4, 2)
+
+
+def test_merge_refuses_other_tasks(tmp_path):
+    a = write(tmp_path / "a.parquet", record("r1"))
+    other = R.ResultsMeta(
+        "toy", (R.TaskMeta("a", "mae", False, "eV"), R.TaskMeta("c", "mae", False))
+    )
+    b = tmp_path / "b.parquet"
+    R.append_results(b, record("r2", task_names=["a", "c"]).rows(), other)
+    with pytest.raises(ResultsFileError, match="only files of the same problem and tasks"):
+        R.merge_results([a, b], tmp_path / "all.parquet")
+    assert not (tmp_path / "all.parquet").exists()
+
+
+def test_merge_refuses_two_runs_under_one_id(tmp_path):
+    # e.g. two machines that each ran trial 0 of a study of the same name in their own SQLite
+    a = write(tmp_path / "a.parquet", record("sweep:s:0", 1.0))
+    b = write(tmp_path / "b.parquet", record("sweep:s:0", 1.5))
+    with pytest.raises(ResultsFileError, match="'sweep:s:0' .* differs between"):
+        R.merge_results([a, b], tmp_path / "all.parquet")
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: None, "does not exist"),
+        (lambda p: p.write_text("not parquet"), "not a readable Parquet"),
+    ],
+)
+def test_merge_names_the_unreadable_file(tmp_path, make, message):
+    a = write(tmp_path / "a.parquet", record("r1"))
+    bad = tmp_path / "bad.parquet"
+    make(bad)
+    with pytest.raises(ResultsFileError, match=message):
+        R.merge_results([a, bad], tmp_path / "all.parquet")
+    with pytest.raises(ResultsFileError, match="at least one"):
+        R.merge_results([], tmp_path / "all.parquet")
+
+
+def test_crash_while_merging_leaves_the_output_intact(tmp_path, monkeypatch):
+    out = write(tmp_path / "all.parquet", record("r0"))
+    before = out.read_bytes()
+    a = write(tmp_path / "a.parquet", record("r1"))
+
+    def crash(table, where, **kw):
+        where.write(b"PAR1 half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(R.pq, "write_table", crash)
+    with pytest.raises(OSError, match="disk full"):
+        R.merge_results([a], out)
+    assert out.read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
+
+
+def test_cli_merge(tmp_path):
+    a = write(tmp_path / "a.parquet", record("r1", 1.0), record("r2", 2.0))
+    b = write(tmp_path / "b.parquet", record("r2", 2.0))
+    out = tmp_path / "all.parquet"
+    result = cli("merge", a, b, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "4 rows" in result.stdout and "2 duplicate" in result.stdout
+    assert R.read_results(out).frame["run_id"].nunique() == 2
+
+
+def test_cli_merge_errors_are_one_line(tmp_path):
+    a = write(tmp_path / "a.parquet", record("r1"))
+    assert_user_error(
+        cli("merge", a, tmp_path / "nope.parquet", "-o", tmp_path / "o.parquet"),
+        "nope.parquet",
+        "does not exist",
+    )
+    (tmp_path / "junk.parquet").write_text("junk")
+    assert_user_error(
+        cli("merge", a, tmp_path / "junk.parquet", "-o", tmp_path / "o.parquet"), "junk.parquet"
+    )
+    assert cli("merge", a).exit_code == 2  # -o is required (a usage error)
+
+
+def test_frame_is_untouched_by_merging(tmp_path):
+    a = write(tmp_path / "a.parquet", record("r1"))
+    before = pd.read_parquet(a)
+    R.merge_results([a], tmp_path / "all.parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(a), before)
