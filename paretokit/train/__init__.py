@@ -10,16 +10,19 @@ from paretokit.train.loop import (
     to_device,
     train_run,
 )
+from paretokit.train.population import auto_population_size, train_population
 
 __all__ = [
     "DEVICE_CHOICES",
     "RunConfig",
     "RunResult",
     "TrainingDiverged",
+    "auto_population_size",
     "describe_device",
     "Trainer",
     "evaluate",
     "resolve_device",
     "to_device",
+    "train_population",
     "train_run",
 ]
