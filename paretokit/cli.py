@@ -360,6 +360,82 @@ def plot(
     console.print(f"wrote {path}")
 
 
+@app.command()
+@_user_errors
+def merge(
+    files: list[Path] = typer.Argument(..., help="Results files, e.g. one per sweep worker."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Merged results file (created, or the rows are added to it)."
+    ),
+) -> None:
+    """Merge results files of one problem and task selection into one, each run once.
+
+    Rows are keyed by (run_id, split): a row another file already holds is dropped.
+    """
+    from paretokit.results import merge_results
+
+    rows, dropped = merge_results(files, out)
+    console.print(f"{rows} rows in {escape(str(out))} ({dropped} duplicate rows dropped)")
+
+
+@app.command()
+@_user_errors
+def export(
+    storage: str = typer.Option(..., help="Optuna storage URL of the sweep study."),
+    study_name: str = typer.Option(..., help="The sweep's study name."),
+    out: Path = typer.Option(
+        Path("results.parquet"), "--out", "-o", help="Results file (rows are appended)."
+    ),
+) -> None:
+    """Rebuild a sweep's results rows from its Optuna study (every worker's finished trials)."""
+    from paretokit.sweep import export_study
+
+    rows = export_study(storage, study_name, out)
+    console.print(f"{rows} new rows from study {escape(study_name)} → {escape(str(out))}")
+
+
+@app.command()
+@_user_errors
+def report(
+    results_file: Path = typer.Argument(..., help="A results file written by sweep/compare."),
+    split: str = typer.Option("test", help="Which split's metrics to report: val or test."),
+    fmt: str = typer.Option("table", "--format", help="Output: table, markdown, json, csv."),
+    baseline: str = typer.Option(
+        "stl", help="Δm% baseline: stl (single-task models) or a method's label."
+    ),
+    margin: float = typer.Option(
+        0.1, help="Hypervolume reference: the nadir plus this fraction of each metric's range."
+    ),
+) -> None:
+    """Every method against the sweep front: metrics over seeds, Δm%, mean rank, dominance,
+    ε-distance, hypervolume, and what the sweep would have cost to match each method."""
+    from paretokit import report_format as rf
+    from paretokit.report import build_reports
+    from paretokit.results import read_results
+
+    _check_format(fmt)
+    reports = build_reports(read_results(results_file), split, baseline, margin)
+    if fmt == "json":
+        sys.stdout.write(rf.dumps_json(reports) + "\n")
+    elif fmt == "csv":
+        sys.stdout.write(rf.to_csv(reports))
+    elif fmt == "markdown":
+        sys.stdout.write(rf.to_markdown(reports))
+    else:
+        out = _wide_console()
+        for r in reports:
+            for line in rf.summary_lines(r):
+                out.print(escape(line))
+            frame = rf.display_frame(r)
+            if not frame.empty:
+                _render(frame, "methods against the sweep front", fmt)
+            for line in rf.verdict_lines(r):
+                out.print(escape(line))
+            for note in r.notes:
+                out.print(f"[yellow]note:[/yellow] {escape(note)}")
+            out.print()
+
+
 def frontier_frame(front: pd.DataFrame, meta: ResultsMeta, fmt: str) -> pd.DataFrame:
     """The frontier's trial, weights and val metrics; the rich table gets readable headers
     ("mu MAE [D] ↓"), machine formats keep the file's column names."""
@@ -395,9 +471,13 @@ def _render(frame: pd.DataFrame, title: str, fmt: str) -> None:
             table.add_column(escape(str(col)), justify="right", no_wrap=i == 0)
         for _, row in frame.iterrows():
             table.add_row(*(escape(_cell(v)) for v in row))
-        # piped to a file or a pager there is no terminal width to respect: don't squeeze
-        out = console if console.is_terminal else Console(width=max(console.width, 200))
-        out.print(table)
+        _wide_console().print(table)
+
+
+def _wide_console() -> Console:
+    """The console, or, piped to a file or a pager where there is no terminal width to
+    respect, one wide enough not to squeeze tables and lines."""
+    return console if console.is_terminal else Console(width=max(console.width, 200))
 
 
 def _markdown(frame: pd.DataFrame) -> str:

@@ -3,7 +3,7 @@
 Every method runs on the same problem, tasks, model, data, epochs, batch size, learning rate
 and seeds (0 … N−1) as the others, and as a sweep of the same setting. The STL baselines (one
 run per task: the simplex vertex e_k, see :class:`~paretokit.methods._fixed.SingleTask`) are
-trained when the results file holds none for the setting. Runs already in the file (same
+trained when the results file holds none for the setting, or when ``stl`` is named. Runs already in the file (same
 run id: method, options, setting, seed) are not trained again, so an interrupted compare
 resumes where it stopped. Rows are appended after every run.
 """
@@ -167,12 +167,14 @@ def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None
         raise ParetokitError("name at least one method; `paretokit methods` lists them")
     if config.seeds < 1:
         raise ParetokitError("--seeds must be at least 1")
-    if "stl" in config.methods:
-        raise ParetokitError("stl runs automatically when the file has no STL baselines")
+    # STL runs automatically when the file has none for the setting; naming it asks for its
+    # runs explicitly (e.g. `paretokit compare stl` to add only the baselines to a sweep file)
+    want_stl = "stl" in config.methods
+    names = [m for m in dict.fromkeys(config.methods) if m != "stl"]
     problem = get_problem(config.problem, config.tasks)
     shared = _main_task_index(config.options, problem)
     scoped = {m: _main_task_index(o, problem) for m, o in config.method_options.items()}
-    options = resolve_options(list(dict.fromkeys(config.methods)), problem.n_tasks, shared, scoped)
+    options = resolve_options(names, problem.n_tasks, shared, scoped)
     device = resolve_device(config.device)
     run_cfg = RunConfig(
         epochs=config.epochs or problem.defaults.epochs,
@@ -194,7 +196,7 @@ def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None
     if out.exists():
         existing = read_results(out)
         have_stl = not analysis.setting_rows(existing.frame, setting, kind="stl").empty
-    runs = plan_runs(list(options), options, problem, setting, config.seeds, not have_stl)
+    runs = plan_runs(list(options), options, problem, setting, config.seeds, want_stl or not have_stl)
     done = existing_run_ids(out)
     todo = [r for r in runs if r.run_id not in done]
     if cb.on_plan:
