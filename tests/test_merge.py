@@ -143,3 +143,42 @@ def test_frame_is_untouched_by_merging(tmp_path):
     before = pd.read_parquet(a)
     R.merge_results([a], tmp_path / "all.parquet")
     pd.testing.assert_frame_equal(pd.read_parquet(a), before)
+
+
+def test_cli_export_rebuilds_the_sweep_rows_from_the_study(tmp_path):
+    from paretokit.sweep import SweepConfig, run_sweep
+
+    storage = f"sqlite:///{tmp_path / 'studies.db'}"
+    swept = run_sweep(
+        SweepConfig(
+            problem="tests.user_problem:make", tasks="2", trials=2, epochs=1, device="cpu",
+            storage=storage, study_name="s", out=tmp_path / "r.parquet",
+        )
+    )  # fmt: skip
+    assert swept.finished == 2
+    out = tmp_path / "exported.parquet"
+    result = cli("export", "--storage", storage, "--study-name", "s", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "4 new rows" in result.stdout
+    exported, swept_rows = R.read_results(out), R.read_results(tmp_path / "r.parquet")
+    assert exported.meta == swept_rows.meta
+    cols = ["run_id", "split", "w.a", "w.b", "metric.a", "metric.b", "status"]
+
+    def key(f: pd.DataFrame) -> pd.DataFrame:
+        return f[cols].sort_values(["run_id", "split"]).reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(key(exported.frame), key(swept_rows.frame))
+    again = cli("export", "--storage", storage, "--study-name", "s", "-o", out)
+    assert again.exit_code == 0 and "0 new rows" in again.stdout  # nothing duplicated
+    assert_user_error(
+        cli("export", "--storage", storage, "--study-name", "nope", "-o", out), "nope"
+    )
+
+
+def test_cli_export_unreachable_storage_is_one_line(tmp_path):
+    url = f"sqlite:///{tmp_path}/no/such/dir/x.db"
+    assert_user_error(
+        cli("export", "--storage", url, "--study-name", "s", "-o", tmp_path / "o.parquet"),
+        "storage",
+    )
+    assert not (tmp_path / "o.parquet").exists()
