@@ -349,6 +349,12 @@ def plot(
     results_file: Path = typer.Argument(..., help="A results file written by sweep/compare."),
     out: Path = typer.Option(Path("frontier.png"), help="Figure file: .png, .svg or .pdf."),
     split: str = typer.Option("test", help="Which split's metrics to draw: val or test."),
+    title: str = typer.Option(None, help="Figure title (default: problem, points, split)."),
+    dpi: int = typer.Option(150, help="Resolution of PNG output (dots per inch)."),
+    view: str = typer.Option(
+        "auto", help="auto (pairwise panels up to 3 tasks, else parallel), pairs or parallel."
+    ),
+    three_d: bool = typer.Option(False, "--3d", help="With 3 tasks: add a 3-D view of the front."),
 ) -> None:
     """Draw the sweep frontier (and the methods' points) from a results file."""
     from paretokit.plot import plot_frontier
@@ -356,7 +362,8 @@ def plot(
 
     if split not in SPLITS:
         raise ParetokitError(f"--split must be one of {', '.join(SPLITS)}")
-    path = plot_frontier(read_results(results_file), out, split=split)
+    results = read_results(results_file)
+    path = plot_frontier(results, out, split, title=title, dpi=dpi, view=view, three_d=three_d)
     console.print(f"wrote {path}")
 
 

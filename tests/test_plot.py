@@ -1,0 +1,118 @@
+"""Figures: every view renders for K = 2, 3, 4 with mixed metric directions, says what it
+draws (SVG keeps its text), and refuses bad options with one clear message."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from paretokit.cli import app
+from paretokit.errors import ParetokitError
+from paretokit.plot import plot_frontier
+from paretokit.results import ResultsMeta, RunRecord, TaskMeta, append_results, read_results
+
+runner = CliRunner()
+
+
+def make_file(path, k: int, stl: bool = True):
+    """A results file with K tasks (odd tasks accuracy ↑, even tasks MAE ↓): 12 sweep
+    points, methods 'alpha' and 'beta' with 3 seeds, and optionally STL runs."""
+    names = [f"t{j}" for j in range(k)]
+    tasks = tuple(
+        TaskMeta(n, "accuracy" if j % 2 else "mae", bool(j % 2), "" if j % 2 else "eV")
+        for j, n in enumerate(names)
+    )
+    meta = ResultsMeta("toy", tasks)
+    rng = np.random.default_rng(k)
+
+    def rec(run_id, kind, method, m, seed=0, trial=-1):
+        return RunRecord(
+            "s",
+            "toy",
+            run_id,
+            kind,
+            method,
+            seed,
+            names,
+            1,
+            8,
+            0.1,
+            "cpu",
+            weights=[1 / k] * k,
+            metrics={"val": m, "test": m},
+            losses={"val": m, "test": m},
+            train_seconds=1.0,
+            step_ms=1.0,
+            trial=trial,
+        )
+
+    rows = []
+    for i, w in enumerate(rng.dirichlet(np.ones(k), size=12)):
+        m = [float(0.5 + w[j]) if j % 2 else float(1.5 - w[j]) for j in range(k)]
+        rows += rec(f"sw{i}", "sweep", "sweep", m, trial=i).rows()
+    for label, shift in (("alpha", 0.05), ("beta", -0.1)):
+        for seed in range(3):
+            m = [0.8 + shift + 0.01 * seed if j % 2 else 1.1 - shift for j in range(k)]
+            rows += rec(f"{label}{seed}", "method", label, m, seed=seed).rows()
+    if stl:
+        for j, n in enumerate(names):
+            rows += rec(f"stl{j}", "stl", f"stl:{n}", [1.4 if j % 2 else 0.9] * k).rows()
+    append_results(path, rows, meta)
+    return read_results(path)
+
+
+@pytest.mark.parametrize(
+    "k, kwargs, expected",
+    [
+        (2, {}, ["sweep frontier", "STL", "alpha (3 seeds)", "t0 MAE [eV] (↓ better)"]),
+        (2, {"view": "parallel"}, ["worst", "best", "beta (3 seeds)"]),
+        (3, {}, ["pairwise sweep frontier", "t1 ACCURACY (↑ better)"]),
+        (3, {"three_d": True}, ["3-D view of the front"]),
+        (4, {}, ["worst", "best", "t3 ACCURACY", "sweep front point"]),
+        (4, {"view": "pairs", "title": "my title"}, ["my title", "pairwise sweep frontier"]),
+    ],
+)
+def test_every_view_renders_and_labels(tmp_path, k, kwargs, expected):
+    res = make_file(tmp_path / "r.parquet", k)
+    out = plot_frontier(res, tmp_path / "f.svg", **kwargs)
+    svg = out.read_text()
+    for text in expected:
+        assert text in svg, text
+    assert "3-D view" not in svg or kwargs.get("three_d")
+
+
+def test_png_dpi_and_pdf(tmp_path):
+    res = make_file(tmp_path / "r.parquet", 2, stl=False)
+    small = plot_frontier(res, tmp_path / "a.png", dpi=50).read_bytes()
+    large = plot_frontier(res, tmp_path / "b.png", dpi=200).read_bytes()
+    assert small[:8] == b"\x89PNG\r\n\x1a\n" and len(large) > 2 * len(small)
+    # PNG header: width is bytes 16..20 — scales with the dpi
+    width = lambda b: int.from_bytes(b[16:20], "big")  # noqa: E731
+    assert width(large) == pytest.approx(4 * width(small), rel=0.05)
+    assert plot_frontier(res, tmp_path / "c.pdf").read_bytes()[:4] == b"%PDF"
+
+
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        ({"view": "cube"}, "--view"),
+        ({"three_d": True}, "--3d needs exactly 3 tasks"),
+        ({"dpi": 5}, "--dpi"),
+    ],
+)
+def test_bad_options(tmp_path, kwargs, fragment):
+    res = make_file(tmp_path / "r.parquet", 2)
+    with pytest.raises(ParetokitError, match=fragment):
+        plot_frontier(res, tmp_path / "f.png", **kwargs)
+
+
+def test_cli_plot_options(tmp_path):
+    make_file(tmp_path / "r.parquet", 3)
+    fig = tmp_path / "f.svg"
+    args = ["plot", str(tmp_path / "r.parquet"), "--out", str(fig), "--3d", "--title", "T3"]
+    result = runner.invoke(app, [*args, "--dpi", "80"])
+    assert result.exit_code == 0, result.output
+    assert "T3" in fig.read_text() and "3-D view of the front" in fig.read_text()
+    bad = runner.invoke(app, ["plot", str(tmp_path / "r.parquet"), "--view", "cube"])
+    assert bad.exit_code == 1 and "--view" in bad.stderr
