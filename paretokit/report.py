@@ -322,8 +322,12 @@ def _verdict(row: dict[str, Any], have_sweep: bool, sweep_points: int) -> str:
     else:
         text = "on the sweep front: matched, not dominated"
     trials = row["sweep_trials_to_match"]
+    own = f"the method trained {row['train_seconds']:.0f} s per seed"
     if math.isnan(trials):
-        text += f"; not reached within {sweep_points} sweep trials"
+        text += f"; the sweep did not reach it within {sweep_points} trials ({own})"
     else:
-        text += f"; the sweep matched it after {int(trials)} trial(s)"
+        text += (
+            f"; the sweep matched it after {int(trials)} trial(s), "
+            f"{row['sweep_seconds_to_match']:.0f} s of training ({own})"
+        )
     return text

@@ -117,7 +117,11 @@ def test_every_number_by_hand(tmp_path):
     assert t.loc["m2", "hv_contribution_pct"] == pytest.approx(100 * (1.21 - hv) / hv)
     assert math.isnan(t.loc["m2", "sweep_trials_to_match"])
     assert "extends the front" in t.loc["m2", "verdict"]
-    assert "not reached within 4 sweep trials" in t.loc["m2", "verdict"]
+    assert "the sweep did not reach it within 4 trials" in t.loc["m2", "verdict"]
+    assert (
+        "after 3 trial(s), 40 s of training (the method trained 32 s per seed)"
+        in (t.loc["m1", "verdict"])
+    )
     # per-seed rows
     ps = rep.per_seed.set_index(["method", "seed"])
     assert ps.loc[("m1", 1), "dominated"] and not ps.loc[("m2", 0), "dominated"]
