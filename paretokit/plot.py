@@ -160,7 +160,7 @@ def _pairs(tasks, points, on_front, methods, stl, three_d):
         loc="outside lower center",
         ncol=min(len(labels), 2 * ncols),
         frameon=False,
-        title="methods: large marker = mean ± 1 std over seeds, small markers = each seed",
+        title="methods: large marker = mean ± 1 std over seeds,\nsmall markers = each seed",
         title_fontsize=9,
     )
     return fig
