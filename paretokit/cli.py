@@ -114,7 +114,9 @@ def sweep(
     tasks: str = typer.Option(
         None, help="First N tasks ('3') or task names ('mu,alpha,homo'); default: the problem's."
     ),
-    trials: int = typer.Option(16, help="The study's total budget of finished trials."),
+    trials: int = typer.Option(
+        16, help="The study's total budget of complete trials, across all workers."
+    ),
     epochs: int = typer.Option(None, help="Epochs per trial (default: the problem's)."),
     batch_size: int = typer.Option(None, help="Batch size (default: the problem's)."),
     lr: float = typer.Option(None, help="Adam learning rate (default: the problem's)."),
@@ -126,6 +128,17 @@ def sweep(
     out: Path = typer.Option(Path("results.parquet"), help="Results file (rows are appended)."),
     device: str = typer.Option("auto", help="auto (CUDA if available), cpu or cuda[:N]."),
     sampler: str = typer.Option("qmc", help="Optuna sampler: qmc, random, tpe or nsga2."),
+    population: str = typer.Option(
+        "1",
+        help="Trials trained at once as one batched model (same data batches, own weights), "
+        "or 'auto': as many as fit the device's memory.",
+    ),
+    count_failed: bool = typer.Option(
+        False,
+        "--count-failed",
+        help="Let failed trials (e.g. a NaN loss) count against --trials; by default another "
+        "trial is asked instead, and the sweep stops once as many trials failed as --trials.",
+    ),
     fmt: str = typer.Option(
         "table", "--format", help="Frontier output: table, json, csv, markdown."
     ),
@@ -139,8 +152,10 @@ def sweep(
     """Trace the Pareto frontier: an Optuna study over loss weights on the simplex.
 
     Re-running the same command resumes the study: --trials is the total, not an increment.
+    The same command on several machines against one --storage shares the study and its
+    budget; the progress counts every worker's trials.
     """
-    from paretokit.sweep import SweepCallbacks, SweepConfig, run_sweep
+    from paretokit.sweep import SweepCallbacks, SweepConfig, TrialCounts, run_sweep
 
     _check_format(fmt)
     config = SweepConfig(
@@ -156,35 +171,58 @@ def sweep(
         out=out,
         device=device,
         sampler=sampler,
+        population=population,
+        count_failed=count_failed,
         heartbeat_interval=heartbeat_interval,
         grace_period=grace_period,
     )
     with _progress() as progress:
         bars: dict[str, TaskID] = {}  # added once the sweep has validated its input
 
-        def on_start(name: str, done: int, total: int) -> None:
-            bars["trials"] = progress.add_task(f"study {escape(name)}", total=total, completed=done)
+        def on_start(name: str, counts: TrialCounts, total: int) -> None:
+            bars["trials"] = progress.add_task(f"study {escape(name)}", total=total)
             bars["epochs"] = progress.add_task("epochs", total=1, visible=False)
+            on_progress(counts)
 
-        def on_trial_start(number: int, w: list[float]) -> None:
-            weights = ", ".join(f"{x:.2f}" for x in w)
+        def on_progress(counts: TrialCounts) -> None:
+            progress.update(
+                bars["trials"],
+                completed=counts.counted(count_failed),
+                description=f"{counts.complete} complete, {counts.failed} failed, "
+                f"{counts.running} running",
+            )
+
+        def on_batch_start(numbers: list[int], weights: list[list[float]]) -> None:
+            if len(numbers) == 1:
+                shown = ", ".join(f"{x:.2f}" for x in weights[0])
+                label = f"trial {numbers[0]} w=({shown})"
+            else:
+                label = f"trials {numbers[0]}–{numbers[-1]} (population of {len(numbers)})"
             progress.reset(bars["epochs"], total=1, visible=True)
-            progress.update(bars["epochs"], description=f"trial {number} w=({weights})")
+            progress.update(bars["epochs"], description=label)
 
         def on_epoch(epoch: int, total: int) -> None:
             progress.update(bars["epochs"], completed=epoch, total=total)
 
         def on_trial_end(number: int, status: str, error: str) -> None:
-            progress.advance(bars["trials"])
             if status != "ok":
                 progress.console.print(f"[yellow]trial {number} failed:[/] {escape(error)}")
 
+        def on_wait(counts: TrialCounts) -> None:
+            progress.update(
+                bars["epochs"],
+                visible=True,
+                description=f"waiting for {counts.running} trial(s) of other workers",
+            )
+
         outcome = run_sweep(
-            config, SweepCallbacks(on_start, on_trial_start, on_epoch, on_trial_end)
+            config,
+            SweepCallbacks(on_start, on_batch_start, on_epoch, on_trial_end, on_progress, on_wait),
         )
     console.print(
-        f"study [bold]{escape(outcome.study_name)}[/]: {outcome.finished} finished trials "
-        f"({outcome.new_trials} new, {outcome.failed} failed) → {escape(str(outcome.out))}"
+        f"study [bold]{escape(outcome.study_name)}[/]: {outcome.complete} complete, "
+        f"{outcome.failed} failed ({outcome.new_trials} new) → "
+        f"{escape(str(outcome.out))}"
     )
     if outcome.results is None or outcome.frontier.empty:
         console.print("no finished sweep points yet")
@@ -192,7 +230,7 @@ def sweep(
     _render(
         frontier_frame(outcome.frontier, outcome.results.meta, fmt),
         f"non-dominated sweep points (validation split, {len(outcome.frontier)} of "
-        f"{outcome.finished - outcome.failed})",
+        f"{outcome.complete})",
         fmt,
     )
 

@@ -16,11 +16,13 @@ duplicates a row.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import math
 import os
 import socket
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -28,12 +30,13 @@ from pathlib import Path
 
 import optuna
 import pandas as pd
-from optuna.trial import FrozenTrial, Trial, TrialState
+from optuna.exceptions import UpdateFinishedTrialError
+from optuna.trial import Trial, TrialState
 
-from paretokit import analysis
+from paretokit import analysis, workers
 from paretokit.errors import MethodError, ParetokitError, StorageError
 from paretokit.methods._fixed import FixedWeights
-from paretokit.problems import Problem, get_problem
+from paretokit.problems import Problem, Split, get_problem
 from paretokit.results import (
     STATUS_FAILED,
     Results,
@@ -46,17 +49,18 @@ from paretokit.results import (
 )
 from paretokit.train import (
     RunConfig,
+    RunResult,
     TrainingDiverged,
     describe_device,
     resolve_device,
     to_device,
     train_run,
 )
+from paretokit.workers import TrialCounts
 
 SAMPLERS = ("qmc", "random", "tpe", "nsga2")
 _RECORD = "paretokit_record"
 _SETTING = "paretokit_setting"
-_FAILURE = "paretokit_failure"
 _META = "paretokit_meta"
 
 
@@ -66,7 +70,7 @@ class SweepConfig:
 
     problem: str = "qm9"
     tasks: str | int | Sequence[str] | None = None
-    trials: int = 16
+    trials: int = 16  # the study's total budget, across all workers
     epochs: int | None = None
     batch_size: int | None = None
     lr: float | None = None
@@ -76,18 +80,22 @@ class SweepConfig:
     out: Path = Path("results.parquet")
     device: str = "auto"
     sampler: str = "qmc"
+    population: int | str = 1  # trials trained at once as one batched model, or "auto"
+    count_failed: bool = False  # whether failed trials (e.g. NaN loss) use up budget
     heartbeat_interval: int = 60  # seconds between a running trial's heartbeats
     grace_period: int = 180  # seconds without a heartbeat before a trial is failed and retried
 
 
 @dataclass
 class SweepCallbacks:
-    """Progress hooks for a front end; all optional."""
+    """Progress hooks for a front end; all optional. Counts are the study's, across workers."""
 
-    on_start: Callable[[str, int, int], None] | None = None  # study name, done, total
-    on_trial_start: Callable[[int, list[float]], None] | None = None  # number, weights
+    on_start: Callable[[str, TrialCounts, int], None] | None = None  # study, counts, budget
+    on_batch_start: Callable[[list[int], list[list[float]]], None] | None = None  # numbers, w
     on_epoch: Callable[[int, int], None] | None = None  # epoch, epochs
     on_trial_end: Callable[[int, str, str], None] | None = None  # number, status, error
+    on_progress: Callable[[TrialCounts], None] | None = None  # after each batch, while waiting
+    on_wait: Callable[[TrialCounts], None] | None = None  # no free slot: others' trials run
 
 
 @dataclass
@@ -97,13 +105,15 @@ class SweepOutcome:
     study_name: str
     storage: str
     out: Path
-    finished: int
-    new_trials: int
-    failed: int
+    finished: int  # trials that count against the budget
+    new_trials: int  # trials this worker finished (complete or failed)
+    failed: int  # trials of the study that failed with a reason
     frontier: pd.DataFrame
     results: Results | None
     problem: str
     tasks: list[str] = field(default_factory=list)
+    complete: int = 0
+    population: int = 1
 
 
 def simplex_weights(trial: Trial, k: int) -> list[float]:
@@ -159,17 +169,16 @@ def open_storage(
         params = inspect.signature(optuna.storages.RDBStorage).parameters
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            if "heartbeat_stale_trial_callback" in params:  # Optuna ≥ 4.9
-                key = "heartbeat_stale_trial_callback"
-                retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=3)
-            else:
-                key = "failed_trial_callback"
-                retry = optuna.storages.RetryFailedTrialCallback(max_retry=3)
+            key = (  # renamed in Optuna 4.9
+                "heartbeat_stale_trial_callback"
+                if "heartbeat_stale_trial_callback" in params
+                else "failed_trial_callback"
+            )
             return optuna.storages.RDBStorage(
                 url,
                 heartbeat_interval=heartbeat_interval,
                 grace_period=grace_period,
-                **{key: retry},
+                **{key: workers.requeue_stale},
             )
     except ImportError as exc:
         raise StorageError(
@@ -181,7 +190,8 @@ def open_storage(
 
 
 def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> SweepOutcome:
-    """Run (or resume) the sweep study until it holds ``config.trials`` finished trials."""
+    """Run (or resume, or join as one more worker) the sweep study until it holds
+    ``config.trials`` trials that count (see the module docstring)."""
     cb = callbacks or SweepCallbacks()
     if config.trials < 1:
         raise ParetokitError("--trials must be at least 1 (it is the study's total budget)")
@@ -198,6 +208,7 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
     )
     if run_cfg.epochs < 1 or run_cfg.batch_size < 1 or run_cfg.lr <= 0:
         raise ParetokitError("--epochs and --batch-size must be ≥ 1 and --lr > 0")
+    population = population_size(config.population, problem, run_cfg)
     meta = results_meta(problem)
     out = Path(config.out)
     if out.exists():
@@ -214,24 +225,23 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
     storage_url = config.storage or default_storage(out)
     study = _open_study(storage_url, study_name, meta, setting, config)
 
-    _recover_dead_local_trials(study)
+    workers.recover_dead_local_trials(study)
+    workers.fail_stale(study)
     _sync_results(study, out, meta)
     data = to_device(problem.splits(), device)
-    device_name = describe_device(device)
-    start_finished = _count_finished(study)
+    budget, count_failed = config.trials, config.count_failed
+    counts = workers.trial_counts(study)
     if cb.on_start:
-        cb.on_start(study_name, min(start_finished, config.trials), config.trials)
-
-    def objective(trial: Trial) -> list[float]:
-        trial.set_user_attr("host", socket.gethostname())
-        trial.set_user_attr("pid", os.getpid())
-        w = simplex_weights(trial, problem.n_tasks)
-        if cb.on_trial_start:
-            cb.on_trial_start(trial.number, w)
-        record = RunRecord(
+        cb.on_start(study_name, counts, budget)
+    batch = _Batch(
+        study=study,
+        problem=problem,
+        run_cfg=run_cfg,
+        data=data,
+        record=functools.partial(
+            RunRecord,
             study=study_name,
             problem=problem.name,
-            run_id=f"sweep:{study_name}:{trial.number}",
             kind="sweep",
             method="sweep",
             seed=run_cfg.seed,
@@ -239,65 +249,204 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
             epochs=run_cfg.epochs,
             batch_size=run_cfg.batch_size,
             lr=run_cfg.lr,
-            device=device_name,
-            weights=w,
-            trial=trial.number,
-            options={"sampler": config.sampler},
-        )
-        try:
-            result = train_run(
-                problem,
-                FixedWeights(problem.n_tasks, weights=w),
-                run_cfg,
-                on_epoch=cb.on_epoch,
-                splits=data,
-            )
-        except (TrainingDiverged, MethodError) as exc:
-            record.status, record.error = STATUS_FAILED, str(exc)
-            trial.set_user_attr(_FAILURE, str(exc))
-            trial.set_user_attr(_RECORD, json.dumps(asdict(record)))
-            raise
-        record.metrics, record.losses = result.metrics, result.losses
-        record.train_seconds, record.step_ms = result.train_seconds, result.step_ms
-        trial.set_user_attr(_RECORD, json.dumps(asdict(record)))
-        return result.metrics["val"]
-
-    def after_trial(study: optuna.Study, trial: FrozenTrial) -> None:
-        _sync_results(study, out, meta)
-        if cb.on_trial_end:
-            status = "ok" if trial.state == TrialState.COMPLETE else STATUS_FAILED
-            cb.on_trial_end(trial.number, status, str(trial.user_attrs.get(_FAILURE, "")))
-
-    while _count_finished(study) + _count_running(study) < config.trials:
-        try:
-            study.optimize(
-                objective,
-                n_trials=1,
-                catch=(TrainingDiverged, MethodError),
-                callbacks=[after_trial],
-            )
-        except KeyboardInterrupt:
-            _requeue_interrupted(study)
-            raise
-    finished = _count_finished(study)
+            device=describe_device(device),
+        ),
+        options={"sampler": config.sampler},
+        callbacks=cb,
+    )
+    new_trials = 0
+    heartbeats = workers.Heartbeats(study._storage)
+    trials: list[Trial] = []
+    try:
+        while True:
+            workers.recover_dead_local_trials(study)
+            workers.fail_stale(study)
+            counts = workers.trial_counts(study)
+            if cb.on_progress:
+                cb.on_progress(counts)
+            if counts.counted(count_failed) >= budget:
+                break
+            if not count_failed and counts.failed >= budget:
+                _sync_results(study, out, meta)
+                raise ParetokitError(_too_many_failures(study, counts, budget))
+            trials = _ask(study, population, budget, count_failed, heartbeats)
+            if not trials:  # every slot is held by another worker's running trial
+                if cb.on_wait:
+                    cb.on_wait(counts)
+                time.sleep(WAIT_SECONDS)
+                continue
+            new_trials += batch.run(trials)
+            for t in trials:
+                heartbeats.discard(t._trial_id)
+            trials = []
+            _sync_results(study, out, meta)
+    except KeyboardInterrupt:
+        workers.give_back(study, trials)
+        raise
+    finally:
+        heartbeats.close()
+    counts = workers.trial_counts(study)
+    if cb.on_progress:
+        cb.on_progress(counts)
+    _sync_results(study, out, meta)  # e.g. rows another worker finished while this one waited
     results = read_results(out) if out.exists() else None
     frontier = (
         analysis.sweep_frontier(results, "val", study_name)
         if results is not None
         else pd.DataFrame()
     )
-    failed = sum(1 for t in study.get_trials(deepcopy=False) if _FAILURE in t.user_attrs)
     return SweepOutcome(
         study_name=study_name,
         storage=storage_url,
         out=out,
-        finished=finished,
-        new_trials=finished - start_finished,
-        failed=failed,
+        finished=counts.counted(count_failed),
+        new_trials=new_trials,
+        failed=counts.failed,
         frontier=frontier,
         results=results,
         problem=problem.name,
         tasks=problem.task_names,
+        complete=counts.complete,
+        population=population,
+    )
+
+
+WAIT_SECONDS = 1.0  # how often a worker with no free slot looks at the study again
+
+
+def population_size(value: int | str, problem: Problem, config: RunConfig) -> int:
+    """``--population``: a count ≥ 1, or ``auto`` (the largest that fits the device's memory)."""
+    if value == "auto":
+        from paretokit.train.population import auto_population_size
+
+        return auto_population_size(problem, config)
+    try:
+        size = int(value)
+    except (TypeError, ValueError):
+        size = 0
+    if size < 1:
+        raise ParetokitError(f"--population must be a count ≥ 1 or 'auto', not {value!r}")
+    return size
+
+
+def _ask(
+    study: optuna.Study,
+    size: int,
+    budget: int,
+    count_failed: bool,
+    heartbeats: workers.Heartbeats,
+) -> list[Trial]:
+    """Ask up to ``size`` trials, never beyond the study-wide budget; each is kept alive by
+    heartbeats from the moment it exists and has its weights drawn."""
+    asked: list[Trial] = []
+    while len(asked) < size:
+        counts = workers.trial_counts(study)
+        if counts.counted(count_failed) + counts.running >= budget:
+            break
+        with warnings.catch_warnings():  # Optuna warns that heartbeats belong to optimize()
+            warnings.filterwarnings("ignore", message=".*Heartbeat.*")
+            trial = study.ask()
+        try:
+            heartbeats.add(trial._trial_id)
+            if workers.beyond_budget(study, trial, budget, count_failed):
+                heartbeats.discard(trial._trial_id)
+                workers.give_back(study, [trial])
+                break
+            trial.set_user_attr("host", socket.gethostname())
+            trial.set_user_attr("pid", os.getpid())
+            asked.append(trial)
+        except BaseException:
+            workers.give_back(study, [*asked, trial])
+            raise
+    return asked
+
+
+@dataclass
+class _Batch:
+    """Trains asked trials together and tells the study their results."""
+
+    study: optuna.Study
+    problem: Problem
+    run_cfg: RunConfig
+    data: dict[str, Split]
+    record: Callable[..., RunRecord]
+    options: dict[str, object]
+    callbacks: SweepCallbacks
+
+    def run(self, trials: list[Trial]) -> int:
+        """Train ``trials`` (one population when more than one); returns how many finished."""
+        cb = self.callbacks
+        weights = [simplex_weights(t, self.problem.n_tasks) for t in trials]
+        if cb.on_batch_start:
+            cb.on_batch_start([t.number for t in trials], weights)
+        results = self._train(weights)
+        finished = 0
+        for trial, w, result in zip(trials, weights, results):
+            record = self.record(
+                run_id=f"sweep:{self.study.study_name}:{trial.number}",
+                weights=w,
+                trial=trial.number,
+                options={**self.options, "population": len(trials)},
+            )
+            error = _failure(result, self.problem)
+            if error:
+                record.status, record.error = STATUS_FAILED, error
+            else:
+                assert isinstance(result, RunResult)
+                record.metrics, record.losses = result.metrics, result.losses
+                record.train_seconds, record.step_ms = result.train_seconds, result.step_ms
+            if self._tell(trial, record):
+                finished += 1
+                if cb.on_trial_end:
+                    cb.on_trial_end(trial.number, record.status, record.error)
+        return finished
+
+    def _train(self, weights: list[list[float]]) -> list[RunResult | Exception]:
+        cfg, k = self.run_cfg, self.problem.n_tasks
+        on_epoch = self.callbacks.on_epoch
+        try:
+            if len(weights) == 1:
+                method = FixedWeights(k, weights=weights[0])
+                return [train_run(self.problem, method, cfg, on_epoch, splits=self.data)]
+            from paretokit.train.population import train_population
+
+            return list(
+                train_population(self.problem, weights, cfg, on_epoch=on_epoch, splits=self.data)
+            )
+        except (TrainingDiverged, MethodError) as exc:
+            return [exc] * len(weights)
+
+    def _tell(self, trial: Trial, record: RunRecord) -> bool:
+        """Store the record and tell the study; False when the trial had been failed as stale
+        meanwhile (its retry will count instead, so this result is dropped)."""
+        try:
+            if record.status == STATUS_FAILED:
+                trial.set_user_attr(workers.FAILURE, record.error)
+            trial.set_user_attr(_RECORD, json.dumps(asdict(record)))
+            if record.status == STATUS_FAILED:
+                frozen = self.study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+                return frozen.state == TrialState.FAIL and workers.FAILURE in frozen.user_attrs
+            frozen = self.study.tell(trial, record.metrics["val"], skip_if_finished=True)
+            return frozen.state == TrialState.COMPLETE
+        except UpdateFinishedTrialError:
+            return False
+
+
+def _failure(result: RunResult | Exception, problem: Problem) -> str:
+    """Why a trial failed ('' if it did not): divergence, or a non-finite validation metric."""
+    if isinstance(result, Exception):
+        return str(result)
+    bad = [t for t, v in zip(problem.task_names, result.metrics["val"]) if not math.isfinite(v)]
+    return f"non-finite validation metric for task(s) {', '.join(bad)}" if bad else ""
+
+
+def _too_many_failures(study: optuna.Study, counts: TrialCounts, budget: int) -> str:
+    last = [t for t in study.get_trials(deepcopy=False) if workers.failed_with_reason(t)][-1]
+    return (
+        f"{counts.failed} trials failed (last: trial {last.number}, "
+        f"{last.user_attrs[workers.FAILURE]}) and only {counts.complete} of {budget} completed: "
+        "stopping. The failures are in the results file; lower --lr, or pass --count-failed "
+        "to let failed trials count against --trials"
     )
 
 
@@ -379,21 +528,6 @@ def _open_study(
     return study
 
 
-def _finished(trial: FrozenTrial) -> bool:
-    """A trial that used up budget: complete, or failed for a reason of its own (e.g. NaN)."""
-    return trial.state == TrialState.COMPLETE or (
-        trial.state == TrialState.FAIL and _FAILURE in trial.user_attrs
-    )
-
-
-def _count_finished(study: optuna.Study) -> int:
-    return sum(1 for t in study.get_trials(deepcopy=False) if _finished(t))
-
-
-def _count_running(study: optuna.Study) -> int:
-    return len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
-
-
 def _sync_results(study: optuna.Study, out: Path, meta: ResultsMeta) -> int:
     """Write the rows of every finished trial that the results file does not hold yet; returns
     the number of rows written."""
@@ -401,46 +535,12 @@ def _sync_results(study: optuna.Study, out: Path, meta: ResultsMeta) -> int:
     rows = []
     for t in study.get_trials(deepcopy=False):
         raw = t.user_attrs.get(_RECORD)
-        if raw is None or not _finished(t):
+        if raw is None or not (t.state == TrialState.COMPLETE or workers.failed_with_reason(t)):
             continue
         record = RunRecord(**json.loads(raw))
         if record.run_id not in have:
             rows.extend(record.rows())
     return append_results(out, rows, meta) if rows else 0
-
-
-def _recover_dead_local_trials(study: optuna.Study) -> None:
-    """Fail and re-queue RUNNING trials that this machine started and whose process is gone
-    (a killed sweep), so a resumed sweep retrains their weights at once instead of waiting
-    for the heartbeat grace period."""
-    host = socket.gethostname()
-    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if t.user_attrs.get("host") == host and not _pid_alive(int(t.user_attrs.get("pid", -1))):
-            study._storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL)
-            study.enqueue_trial(t.params, user_attrs={"retry_of": t.number})
-
-
-def _requeue_interrupted(study: optuna.Study) -> None:
-    """After Ctrl-C, queue the interrupted trial's weights so the resumed sweep trains them."""
-    pid = os.getpid()
-    for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
-        if t.user_attrs.get("pid") == pid and _FAILURE not in t.user_attrs and t.params:
-            if not any(
-                u.user_attrs.get("retry_of") == t.number for u in study.get_trials(deepcopy=False)
-            ):
-                study.enqueue_trial(t.params, user_attrs={"retry_of": t.number})
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _first_line(exc: BaseException) -> str:

@@ -102,12 +102,26 @@ def test_lost_rows_are_restored_from_the_study(tmp_path):
     assert read_results(tmp_path / "r.parquet").frame["run_id"].nunique() == 2
 
 
-def test_diverging_trial_is_failed_with_reason_and_sweep_goes_on(tmp_path):
-    out = run_sweep(sweep_config(tmp_path, problem="tests.user_problem:make_diverging", trials=2))
-    assert out.failed == 2 and out.finished == 2 and out.frontier.empty
+def test_diverging_trials_count_against_the_budget_only_when_asked(tmp_path):
+    out = run_sweep(
+        sweep_config(
+            tmp_path, problem="tests.user_problem:make_diverging", trials=2, count_failed=True
+        )
+    )
+    assert (out.failed, out.finished, out.complete) == (2, 2, 0) and out.frontier.empty
     frame = read_results(tmp_path / "r.parquet").frame
-    assert set(frame["status"]) == {"failed"}
+    assert set(frame["status"]) == {"failed"} and frame["run_id"].nunique() == 2
     assert frame["error"].str.contains("non-finite training loss").all()
+
+
+def test_sweep_stops_with_a_clear_message_when_every_trial_fails(tmp_path):
+    cfg = sweep_config(tmp_path, problem="tests.user_problem:make_diverging", trials=2)
+    with pytest.raises(
+        ParetokitError, match=r"2 trials failed .* 0 of 2 completed.*--count-failed"
+    ):
+        run_sweep(cfg)
+    frame = read_results(tmp_path / "r.parquet").frame  # the failures are recorded
+    assert frame["run_id"].nunique() == 2 and set(frame["status"]) == {"failed"}
 
 
 def test_trial_of_a_killed_process_is_retrained_with_same_weights(tmp_path):

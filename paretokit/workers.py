@@ -1,0 +1,211 @@
+"""Many workers on one Optuna study: a study-wide budget, heartbeats, and no trial lost.
+
+Any number of ``paretokit sweep`` processes, on one machine or many, may share a study. Each
+asks its own trials; the storage is the only thing they share. The rules that make the total
+exact:
+
+* **Budget slots.** A trial holds a slot while it runs and keeps it once it counts
+  (complete; failed for a reason of its own, such as a NaN loss, only when failures count). A
+  worker asks only while ``counted + running < budget``. Workers asking at the same moment may
+  all see the last free slot, so each checks after its ask: the slot holders ranked by start
+  time (then trial number) keep their slots up to the budget, and a trial ranked beyond it is
+  given back at once (:func:`beyond_budget`). Every worker ranks the same holders the same way,
+  so exactly the first ones stay.
+* **Heartbeats.** :class:`Heartbeats` records, from a daemon thread, a heartbeat for every
+  trial the worker is training, every ``heartbeat_interval`` seconds (Optuna does this only
+  inside ``Study.optimize``; the sweep uses ask/tell). A trial whose heartbeat is older than the
+  grace period belongs to a dead worker: :func:`fail_stale` fails it and queues its parameters
+  again (same weights) via the storage's stale-trial callback, :func:`requeue_stale`. Optuna
+  fails a trial only if it is still running, so exactly one worker queues the retry.
+* **Dead local workers.** A running trial started on this host by a process that no longer
+  exists (a killed sweep) is failed and queued again at once, without waiting for the grace
+  period (:func:`recover_dead_local_trials`).
+* **Ctrl-C.** The interrupted trials are failed and queued again (:func:`give_back`), so
+  re-running the command trains their weights first.
+
+A failed trial that was queued again never counts; its retry has the same parameters, a new
+trial number and the user attribute ``retry_of`` (the number it retrains).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import optuna
+from optuna.exceptions import UpdateFinishedTrialError
+from optuna.trial import FrozenTrial, Trial, TrialState
+
+FAILURE = "paretokit_failure"  # user attribute: why the trial failed (it then counts as failed)
+RETRY_OF = "retry_of"
+RETRIES = "retries"
+MAX_RETRIES = 3  # a trial whose worker died this many times in a row is not queued again
+
+
+@dataclass(frozen=True)
+class TrialCounts:
+    """The study's trials across all workers."""
+
+    complete: int
+    failed: int  # failed for a reason of their own (e.g. a NaN loss)
+    running: int
+    waiting: int  # queued: retries of trials whose worker died or was interrupted
+
+    def counted(self, count_failed: bool) -> int:
+        """Trials that used up budget."""
+        return self.complete + (self.failed if count_failed else 0)
+
+
+def trial_counts(study: optuna.Study) -> TrialCounts:
+    trials = study.get_trials(deepcopy=False)
+    return TrialCounts(
+        complete=sum(t.state == TrialState.COMPLETE for t in trials),
+        failed=sum(failed_with_reason(t) for t in trials),
+        running=sum(t.state == TrialState.RUNNING for t in trials),
+        waiting=sum(t.state == TrialState.WAITING for t in trials),
+    )
+
+
+def failed_with_reason(trial: FrozenTrial) -> bool:
+    return trial.state == TrialState.FAIL and FAILURE in trial.user_attrs
+
+
+def counts_against_budget(trial: FrozenTrial, count_failed: bool) -> bool:
+    return trial.state == TrialState.COMPLETE or (count_failed and failed_with_reason(trial))
+
+
+def beyond_budget(study: optuna.Study, trial: Trial, budget: int, count_failed: bool) -> bool:
+    """Whether a just-asked trial ranks beyond the budget among the trials holding a slot
+    (running or counted), ordered by start time, then number (see the module docstring)."""
+    holders = [
+        t
+        for t in study.get_trials(deepcopy=False)
+        if t.state == TrialState.RUNNING or counts_against_budget(t, count_failed)
+    ]
+    holders.sort(key=lambda t: (t.datetime_start or datetime.max, t.number))
+    rank = next((i for i, t in enumerate(holders) if t.number == trial.number), len(holders))
+    return rank >= budget
+
+
+def requeue(study: optuna.Study, trial: FrozenTrial, *, died: bool) -> bool:
+    """Queue the parameters of a failed, unfinished trial again; returns whether it did. A
+    trial whose worker ``died`` is queued at most :data:`MAX_RETRIES` times in a row (a trial
+    that kills its worker every time must not loop forever); an interrupted one always is."""
+    if not trial.params:  # failed before its weights were drawn: nothing to retrain
+        return False
+    retries = int(trial.user_attrs.get(RETRIES, 0)) + (1 if died else 0)
+    if retries > MAX_RETRIES:
+        return False
+    study.add_trial(
+        optuna.trial.create_trial(
+            state=TrialState.WAITING,
+            params=trial.params,
+            distributions=trial.distributions,
+            user_attrs={RETRY_OF: trial.number, RETRIES: retries},
+        )
+    )
+    return True
+
+
+def requeue_stale(study: optuna.Study, trial: FrozenTrial) -> None:
+    """The storage's stale-trial callback: a trial whose heartbeat stopped is retried."""
+    requeue(study, trial, died=True)
+
+
+def fail_stale(study: optuna.Study) -> None:
+    """Fail the running trials whose heartbeat is older than the grace period (their worker
+    died) and queue them again (no-op on storages without heartbeats)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+
+
+def recover_dead_local_trials(study: optuna.Study) -> None:
+    """Fail and queue again the running trials that this host started in a process that is
+    gone, so a re-run retrains their weights at once instead of after the grace period."""
+    host, me = socket.gethostname(), os.getpid()
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        pid = int(t.user_attrs.get("pid", -1))
+        if t.user_attrs.get("host") != host or pid == me or pid_alive(pid):
+            continue
+        if _fail(study, t._trial_id):
+            requeue(study, t, died=True)
+
+
+def give_back(study: optuna.Study, trials: Iterable[Trial]) -> None:
+    """Fail this worker's unfinished trials (Ctrl-C, or beyond the budget) and queue the ones
+    that had weights again."""
+    for trial in trials:
+        if _fail(study, trial._trial_id):
+            requeue(study, study._storage.get_trial(trial._trial_id), died=False)
+
+
+def _fail(study: optuna.Study, trial_id: int) -> bool:
+    """Set a running trial to FAIL; False when it had already finished (e.g. another worker
+    failed it as stale first)."""
+    try:
+        return bool(study._storage.set_trial_state_values(trial_id, state=TrialState.FAIL))
+    except UpdateFinishedTrialError:
+        return False
+
+
+def pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Heartbeats:
+    """Records a heartbeat for each of this worker's running trials every ``interval`` seconds,
+    from a daemon thread, on storages that have heartbeats (Optuna's RDB storages)."""
+
+    def __init__(self, storage: optuna.storages.BaseStorage) -> None:
+        self._storage = storage
+        interval = getattr(storage, "get_heartbeat_interval", lambda: None)()
+        self._interval = float(interval) if interval else None
+        self._ids: set[int] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if self._interval is not None:
+            self._thread = threading.Thread(target=self._run, name="heartbeats", daemon=True)
+            self._thread.start()
+
+    def add(self, trial_id: int) -> None:
+        """Keep ``trial_id`` alive from now on (its first heartbeat is recorded at once)."""
+        if self._interval is None:
+            return
+        self._storage.record_heartbeat(trial_id)
+        with self._lock:
+            self._ids.add(trial_id)
+
+    def discard(self, trial_id: int) -> None:
+        with self._lock:
+            self._ids.discard(trial_id)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
+
+    def _run(self) -> None:
+        assert self._interval is not None
+        while not self._stop.wait(self._interval):
+            with self._lock:
+                ids = list(self._ids)
+            for trial_id in ids:
+                try:
+                    self._storage.record_heartbeat(trial_id)
+                except Exception:  # a busy database: the next beat comes within the grace period
+                    pass
