@@ -40,7 +40,6 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor, nn
 from torch.func import functional_call, vmap
-from torch.nn import functional as F
 
 from paretokit.methods._fixed import FixedWeights
 from paretokit.problems import MultiTaskModel, Problem, Split
@@ -87,7 +86,7 @@ def train_population(
     train_run's message and leaves the others untouched: nothing couples the members' numbers.
     ``on_epoch(epoch, epochs)`` is called once per population epoch. ``train_seconds`` and
     ``step_ms`` of each member are amortized: the population's training wall time divided by
-    P (and by the steps). ``mean_weights`` is the member's normalized weight vector.
+    P (and by the steps). ``mean_weights`` is the member's normalized weight vector (as train_run reports it).
     ``path`` forces a way of batching the members (``linear``, ``vmap`` or ``loop``; ``auto``
     picks ``linear`` where the model allows it, else ``vmap``, falling back to ``loop``).
     Invalid weights raise :class:`~paretokit.errors.MethodError` before any training.
@@ -149,6 +148,9 @@ def train_population(
             break
     _sync(device)
     train_seconds = (time.perf_counter() - start) / n_members
+    # As train_run reports them: the float32 weights used in the loss, renormalized in float64.
+    used = normalized.float().double()
+    reported_weights = used / used.sum(dim=1, keepdim=True)
 
     evaluated = {split: population.evaluate(data[split]) for split in ("val", "test")}
     results: list[RunResult | TrainingDiverged] = []
@@ -163,7 +165,7 @@ def train_population(
                 train_seconds=train_seconds,
                 step_ms=1000.0 * train_seconds / max(steps, 1),
                 steps=steps,
-                mean_weights=normalized[m].tolist(),
+                mean_weights=reported_weights[m].tolist(),
                 epoch_losses=epoch_losses[m],
             )
         )
@@ -461,8 +463,10 @@ class LinearPopulation(Population):
         return out
 
     def outputs(self, x: Tensor) -> list[Tensor]:
+        # Feature-major activations hᵀ (P, H, B): every product writes its output contiguous,
+        # so no layer needs a transposed copy; only the small head outputs are transposed.
         h = x.flatten(1) if self.flatten else x
-        shared = True  # h is still the same for every member: (B, D)
+        shared = True  # h is still the same (B, D) input for every member
         for layer in self.layers:
             if isinstance(layer, nn.Module):
                 h = layer(h)
@@ -471,8 +475,8 @@ class LinearPopulation(Population):
             bias = self.trunk[layer[1]] if layer[1] is not None else None
             h = batched_linear(h, weight, bias, shared)
             shared = False
-        out = batched_linear(h, self.head_weight, self.head_bias, shared)
-        return list(out.split(self.head_sizes, dim=-1))
+        out = batched_linear(h, self.head_weight, self.head_bias, shared)  # (P, Σ_k c_k, B)
+        return [o.transpose(1, 2) for o in out.split(self.head_sizes, dim=1)]
 
     def losses(self, x: Tensor, y: Tensor) -> Tensor:
         outputs = self.outputs(x)
@@ -487,20 +491,22 @@ class LinearPopulation(Population):
 
 
 def batched_linear(h: Tensor, weight: Tensor, bias: Tensor | None, shared: bool) -> Tensor:
-    """P linear maps ``h_i W_iᵀ + b_i`` → (P, B, O) for weights (P, O, I) and biases (P, O).
+    """P linear maps in feature-major layout: (W_i h_iᵀ + b_i) → (P, O, B) for weights
+    (P, O, I) and biases (P, O).
 
-    ``shared``: h (B, I) is the same for every member, so all P maps are one matrix product of
-    h with the P weight matrices side by side, (B, I) × (I, P·O). Else h is (P, B, I) and the
-    maps are one batched product.
+    ``shared``: h (B, I) is the same batch for every member, so all P maps are one matrix
+    product of the P weight matrices stacked, (P·O, I) × (I, B). Else h is (P, I, B) and the
+    maps are one batched product (P × (O, I) × (I, B)).
     """
     p, o, i = weight.shape
     if shared:
-        flat_bias = bias.reshape(p * o) if bias is not None else None
-        out = F.linear(h, weight.reshape(p * o, i), flat_bias)  # (B, P·O)
-        return out.view(h.shape[0], p, o).transpose(0, 1)
+        stacked = weight.reshape(p * o, i)
+        if bias is None:
+            return (stacked @ h.T).view(p, o, -1)
+        return torch.addmm(bias.reshape(p * o, 1), stacked, h.T).view(p, o, -1)
     if bias is None:
-        return torch.bmm(h, weight.transpose(1, 2))
-    return torch.baddbmm(bias.unsqueeze(1), h, weight.transpose(1, 2))
+        return torch.bmm(weight, h)
+    return torch.baddbmm(bias.unsqueeze(2), weight, h)
 
 
 # --- helpers --------------------------------------------------------------------------------

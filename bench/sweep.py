@@ -1,0 +1,105 @@
+"""Benchmark sweep throughput: P trials trained as one population vs P sequential trials.
+
+    python bench/sweep.py                                  # qm9 (3 tasks), P = 16, CPU
+    python bench/sweep.py --population 32 --epochs 2 --device cuda
+
+Each round trains the same P weight vectors (Dirichlet(1) draws, seeded) twice: one after the
+other with ``train_run`` (what a sequential sweep does per trial, evaluation included) and
+all at once with ``train_population``; the two alternate within the round so that machine
+noise hits both alike. It prints trials per minute for each, their ratio per round and the
+median ratio, and checks that the two produced the same validation metrics (largest relative
+difference). Issue 6's target: ratio ≥ 5 with P = 16 on the 2-core CPU for qm9.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from paretokit.methods._fixed import FixedWeights  # noqa: E402
+from paretokit.problems import get_problem  # noqa: E402
+from paretokit.train import RunConfig, RunResult, resolve_device, to_device, train_run  # noqa: E402
+from paretokit.train.population import make_population, train_population  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--problem", default="qm9")
+    parser.add_argument("--tasks", default=None, help="task count or names (problem default)")
+    parser.add_argument("--population", type=int, default=16, help="P: trials per population")
+    parser.add_argument("--epochs", type=int, default=1, help="epochs per trial (reduced)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--path", default="auto", help="population path: auto|linear|vmap|loop")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    problem = get_problem(args.problem, tasks=args.tasks)
+    device = resolve_device(args.device)
+    d = problem.defaults
+    config = RunConfig(args.epochs, d.batch_size, d.lr, seed=0, device=device)
+    splits = to_device(problem.splits(), device)
+    k, p = problem.n_tasks, args.population
+    torch.manual_seed(0)
+    weights = torch.distributions.Dirichlet(torch.ones(k)).sample((p,)).double().tolist()
+    model = problem.build_model()
+    path = make_population(problem, model, 1, args.path).path
+    print(
+        f"{problem.name} ({k} tasks: {', '.join(problem.task_names)}), batch {d.batch_size}, "
+        f"{args.epochs} epoch(s) per trial, P = {p}, device {device}, "
+        f"{torch.get_num_threads()} threads, population path {path}"
+    )
+
+    def sequential() -> list[RunResult]:
+        return [
+            train_run(problem, FixedWeights(k, weights=w), config, splits=splits) for w in weights
+        ]
+
+    def population() -> list:
+        return train_population(problem, weights, config, splits=splits, path=args.path)
+
+    ratios, seq_rates, pop_rates = [], [], []
+    worst = 0.0
+    for r in range(args.rounds):
+        timings = {}
+        outputs = {}
+        order = [("sequential", sequential), ("population", population)]
+        for name, fn in order if r % 2 == 0 else order[::-1]:
+            start = time.perf_counter()
+            outputs[name] = fn()
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            timings[name] = time.perf_counter() - start
+        seq_rate = 60.0 * p / timings["sequential"]
+        pop_rate = 60.0 * p / timings["population"]
+        ratio = timings["sequential"] / timings["population"]
+        seq_rates.append(seq_rate)
+        pop_rates.append(pop_rate)
+        ratios.append(ratio)
+        for a, b in zip(outputs["sequential"], outputs["population"]):
+            for x, y in zip(a.metrics["val"], b.metrics["val"]):
+                worst = max(worst, abs(x - y) / max(abs(x), 1e-12))
+        print(
+            f"round {r + 1}: sequential {timings['sequential']:.1f} s ({seq_rate:.1f} trials/min)"
+            f", population {timings['population']:.1f} s ({pop_rate:.1f} trials/min)"
+            f", ratio {ratio:.2f}"
+        )
+    print(
+        f"median: sequential {statistics.median(seq_rates):.1f} trials/min, "
+        f"population {statistics.median(pop_rates):.1f} trials/min, "
+        f"ratio {statistics.median(ratios):.2f} (target ≥ 5 for P = 16 on the 2-core CPU)"
+    )
+    print(f"largest relative difference of a validation metric: {worst:.2e}")
+
+
+if __name__ == "__main__":
+    main()
