@@ -127,7 +127,15 @@ def sweep(
     study_name: str = typer.Option(None, help="Study name (default: derived from the setting)."),
     out: Path = typer.Option(Path("results.parquet"), help="Results file (rows are appended)."),
     device: str = typer.Option("auto", help="auto (CUDA if available), cpu or cuda[:N]."),
-    sampler: str = typer.Option("qmc", help="Optuna sampler: qmc, random, tpe or nsga2."),
+    sampler: str = typer.Option(
+        "dirichlet",
+        help="Where the weights go: dirichlet (uniform on the simplex), grid (the simplex "
+        "lattice, each point once), qmc (scrambled Sobol), tpe or nsga2 (Optuna's), adaptive "
+        "(into the front's largest gap); random = dirichlet.",
+    ),
+    grid_resolution: int = typer.Option(
+        None, help="grid sampler: lattice resolution n, w_k = i/n (default: fits --trials)."
+    ),
     population: str = typer.Option(
         "1",
         help="Trials trained at once as one batched model (same data batches, own weights), "
@@ -171,6 +179,7 @@ def sweep(
         out=out,
         device=device,
         sampler=sampler,
+        grid_resolution=grid_resolution,
         population=population,
         count_failed=count_failed,
         heartbeat_interval=heartbeat_interval,

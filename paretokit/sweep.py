@@ -1,17 +1,33 @@
 """The sweep: an Optuna multi-objective study over linear-scalarization weights.
 
-Each trial draws loss weights w uniformly on the simplex (Dirichlet(1)) from K
-Optuna-suggested numbers u_k ∈ [0, 1): with E_k = −log(1 − u_k) ~ Exp(1) for uniform u_k,
-w = E / Σ E ~ Dirichlet(1, …, 1). Any Optuna sampler can drive the u_k; the default is a
-scrambled Sobol (QMC) sequence, which covers the simplex more evenly than random draws for a
-small budget. The trial trains the problem's model on ``Σ_k w_k L_k`` and reports the
-validation metrics, one objective per task with that metric's direction.
+Each trial trains the problem's model on ``Σ_k w_k L_k`` for weights w on the simplex and
+reports the validation metrics, one objective per task with that metric's direction. Where w
+comes from is the sampler's business (:mod:`paretokit.sampling`: ``dirichlet`` by default,
+``grid``, ``qmc``, ``tpe``, ``nsga2``, ``adaptive``).
 
-``trials`` is the study's total budget: finished trials (complete, or failed with a reason
-such as a NaN loss) count; re-running resumes. The study in the Optuna storage is the source
-of truth — every finished trial stores its result rows in its user attributes — and the
-results file is brought up to date from it, so a crash between the two never loses or
-duplicates a row.
+**Ask/tell in populations.** The sweep asks up to P trials (``population``; ``"auto"``: as many
+as fit the device's memory, :func:`~paretokit.train.population.auto_population_size`), trains
+them together as one batched model on the same data batches
+(:func:`~paretokit.train.population.train_population`; P = 1 is a plain ``train_run``) and
+tells each its own result. Each row records ``population`` (the batch's size) in ``options``;
+a member's ``train_seconds``/``step_ms`` are the batch's wall time divided by its size.
+
+**A study-wide budget.** ``trials`` counts complete trials across every worker of the study
+(re-running resumes; more workers share the budget, :mod:`paretokit.workers`). A trial that
+fails for a reason of its own (a NaN loss, a non-finite metric) is recorded as failed with
+the reason; it uses up budget only with ``count_failed``. Otherwise another trial is asked,
+and the sweep stops with an error once as many trials failed as the budget asks for.
+
+**Faults.** A trial whose worker died (killed, machine lost) is failed and retrained with the
+same weights: at once by a re-run on the same host, else after the heartbeat grace period by
+any worker. Ctrl-C fails the trials in training and queues them again, so re-running the
+command continues where it stopped.
+
+**Results.** The study in the Optuna storage is the source of truth — every finished trial
+stores its result rows in its user attributes — and the results file is brought up to date
+from it after every batch (atomically, :func:`~paretokit.results.append_results`), so a crash
+between the two never loses or duplicates a row; :func:`export_study` rebuilds the file of a
+whole study (every worker's rows) from the storage alone.
 """
 
 from __future__ import annotations
@@ -47,6 +63,7 @@ from paretokit.results import (
     existing_run_ids,
     read_results,
 )
+from paretokit.sampling import ALIASES, make_sampler, suggest_weights
 from paretokit.train import (
     RunConfig,
     RunResult,
@@ -58,7 +75,6 @@ from paretokit.train import (
 )
 from paretokit.workers import TrialCounts
 
-SAMPLERS = ("qmc", "random", "tpe", "nsga2")
 _RECORD = "paretokit_record"
 _SETTING = "paretokit_setting"
 _META = "paretokit_meta"
@@ -79,7 +95,8 @@ class SweepConfig:
     study_name: str | None = None
     out: Path = Path("results.parquet")
     device: str = "auto"
-    sampler: str = "qmc"
+    sampler: str = "dirichlet"  # one of paretokit.sampling.SAMPLERS
+    grid_resolution: int | None = None  # grid sampler: lattice resolution (default: fits trials)
     population: int | str = 1  # trials trained at once as one batched model, or "auto"
     count_failed: bool = False  # whether failed trials (e.g. NaN loss) use up budget
     heartbeat_interval: int = 60  # seconds between a running trial's heartbeats
@@ -114,36 +131,6 @@ class SweepOutcome:
     tasks: list[str] = field(default_factory=list)
     complete: int = 0
     population: int = 1
-
-
-def simplex_weights(trial: Trial, k: int) -> list[float]:
-    """Weights w ~ Dirichlet(1, …, 1) on the K-simplex from K suggested uniforms (see module doc)."""
-    u = [trial.suggest_float(f"u{i}", 0.0, 1.0) for i in range(k)]
-    e = [-math.log1p(-min(x, 1.0 - 1e-16)) for x in u]
-    total = sum(e)
-    if total <= 0.0:  # every u_k = 0: the draw carries no direction; take the centre
-        return [1.0 / k] * k
-    return [x / total for x in e]
-
-
-def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
-    if name == "qmc":
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.samplers.QMCSampler(
-                qmc_type="sobol",
-                scramble=True,
-                seed=seed,
-                warn_independent_sampling=False,
-                warn_asynchronous_seeding=False,
-            )
-    if name == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
-    if name == "tpe":
-        return optuna.samplers.TPESampler(seed=seed, multivariate=True)
-    if name == "nsga2":
-        return optuna.samplers.NSGAIISampler(seed=seed)
-    raise ParetokitError(f"unknown sampler {name!r}; known: {', '.join(SAMPLERS)}")
 
 
 def default_storage(out: Path) -> str:
@@ -195,9 +182,14 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
     cb = callbacks or SweepCallbacks()
     if config.trials < 1:
         raise ParetokitError("--trials must be at least 1 (it is the study's total budget)")
-    if config.sampler not in SAMPLERS:
-        raise ParetokitError(f"unknown sampler {config.sampler!r}; known: {', '.join(SAMPLERS)}")
     problem = get_problem(config.problem, config.tasks)
+    sampler = make_sampler(
+        config.sampler,
+        config.seed,
+        problem.n_tasks,
+        grid_resolution=config.grid_resolution,
+        trials=config.trials,
+    )
     device = resolve_device(config.device)
     run_cfg = RunConfig(
         epochs=config.epochs or problem.defaults.epochs,
@@ -223,7 +215,7 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
     }
     study_name = config.study_name or default_study_name(setting)
     storage_url = config.storage or default_storage(out)
-    study = _open_study(storage_url, study_name, meta, setting, config)
+    study = _open_study(storage_url, study_name, meta, setting, config, sampler)
 
     workers.recover_dead_local_trials(study)
     workers.fail_stale(study)
@@ -251,7 +243,7 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
             lr=run_cfg.lr,
             device=describe_device(device),
         ),
-        options={"sampler": config.sampler},
+        options={"sampler": ALIASES.get(config.sampler, config.sampler)},
         callbacks=cb,
     )
     new_trials = 0
@@ -376,7 +368,7 @@ class _Batch:
     def run(self, trials: list[Trial]) -> int:
         """Train ``trials`` (one population when more than one); returns how many finished."""
         cb = self.callbacks
-        weights = [simplex_weights(t, self.problem.n_tasks) for t in trials]
+        weights = [suggest_weights(t, self.problem.n_tasks) for t in trials]
         if cb.on_batch_start:
             cb.on_batch_start([t.number for t in trials], weights)
         results = self._train(weights)
@@ -498,7 +490,12 @@ def default_study_name(setting: dict[str, object]) -> str:
 
 
 def _open_study(
-    storage_url: str, name: str, meta: ResultsMeta, setting: dict[str, object], config: SweepConfig
+    storage_url: str,
+    name: str,
+    meta: ResultsMeta,
+    setting: dict[str, object],
+    config: SweepConfig,
+    sampler: optuna.samplers.BaseSampler,
 ) -> optuna.Study:
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # the front end reports progress
     storage = open_storage(storage_url, config.heartbeat_interval, config.grace_period)
@@ -508,7 +505,7 @@ def _open_study(
             study_name=name,
             storage=storage,
             directions=directions,
-            sampler=make_sampler(config.sampler, config.seed),
+            sampler=sampler,
             load_if_exists=True,
         )
     except ValueError as exc:  # e.g. an existing study with other directions

@@ -1,7 +1,9 @@
-"""The sweep: simplex sampling, resume without duplicates, failed trials, killed workers."""
+"""The sweep: the weights it trains, resume without duplicates, failed trials, killed workers,
+populations, export."""
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 
@@ -13,7 +15,8 @@ from scipy import stats
 
 from paretokit.errors import ParetokitError, StorageError
 from paretokit.results import read_results
-from paretokit.sweep import SweepConfig, export_study, run_sweep, simplex_weights
+from paretokit.sampling import make_sampler, suggest_weights
+from paretokit.sweep import SweepConfig, export_study, run_sweep
 
 USER = "tests.user_problem:make"
 
@@ -24,14 +27,14 @@ def draws(sampler: optuna.samplers.BaseSampler, k: int, n: int) -> np.ndarray:
     out = []
     for _ in range(n):
         trial = study.ask()
-        out.append(simplex_weights(trial, k))
+        out.append(suggest_weights(trial, k))
         study.tell(trial, 0.0)
     return np.array(out)
 
 
 @pytest.mark.parametrize("k", [2, 3, 5])
-def test_simplex_weights_are_dirichlet_one(k):
-    w = draws(optuna.samplers.RandomSampler(seed=0), k, 1500)
+def test_default_sampler_draws_dirichlet_one_weights(k):
+    w = draws(make_sampler(SweepConfig().sampler, 0, k), k, 1500)
     assert (w >= 0).all()
     np.testing.assert_allclose(w.sum(axis=1), 1.0, atol=1e-12)
     # Dirichlet(1,…,1) marginals are Beta(1, K−1)
@@ -42,9 +45,7 @@ def test_simplex_weights_are_dirichlet_one(k):
 
 
 def test_qmc_sampler_covers_the_simplex_evenly():
-    w = draws(
-        optuna.samplers.QMCSampler(scramble=True, seed=0, warn_independent_sampling=False), 3, 256
-    )
+    w = draws(make_sampler("qmc", 0, 3), 3, 256)
     np.testing.assert_allclose(w.sum(axis=1), 1.0, atol=1e-12)
     for j in range(3):
         assert stats.kstest(w[:, j], stats.beta(1, 2).cdf).pvalue > 1e-2
@@ -181,3 +182,55 @@ def test_export_of_a_missing_study_is_a_clear_error(tmp_path):
     with pytest.raises(StorageError, match=f"no study .nope.*{re.escape(name)}"):
         export_study(cfg.storage, "nope", tmp_path / "x.parquet")
     assert not (tmp_path / "x.parquet").exists()
+
+
+def test_population_trains_batches_of_p_and_matches_one_at_a_time(tmp_path):
+    (tmp_path / "one").mkdir()
+    (tmp_path / "pop").mkdir()
+    one = run_sweep(sweep_config(tmp_path / "one", trials=5)).results.frame
+    out = run_sweep(sweep_config(tmp_path / "pop", trials=5, population=3))
+    assert (out.complete, out.new_trials, out.population) == (5, 5, 3)
+    pop = out.results.frame
+    assert len(pop) == 10 and not pop.duplicated(["run_id", "split"]).any()
+    sizes = pop.groupby("trial")["options"].first().map(lambda o: json.loads(o)["population"])
+    assert sizes.to_dict() == {0: 3, 1: 3, 2: 3, 3: 2, 4: 2}  # 5 = 3 + 2, never beyond
+    key = ["trial", "split"]
+    one, pop = one.sort_values(key).reset_index(drop=True), pop.sort_values(key)
+    pop = pop.reset_index(drop=True)
+    w = [c for c in one.columns if c.startswith("w.")]
+    np.testing.assert_array_equal(one[w].to_numpy(), pop[w].to_numpy())  # same weights
+    m = [c for c in one.columns if c.startswith(("metric.", "loss."))]
+    np.testing.assert_allclose(one[m].to_numpy(), pop[m].to_numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_population_of_diverging_trials_records_each_failure(tmp_path):
+    cfg = sweep_config(
+        tmp_path, problem="tests.user_problem:make_diverging", population=2, count_failed=True
+    )
+    out = run_sweep(cfg)
+    assert (out.failed, out.complete, out.new_trials) == (3, 0, 3)
+    frame = read_results(tmp_path / "r.parquet").frame
+    assert frame["run_id"].nunique() == 3 and set(frame["status"]) == {"failed"}
+
+
+def test_population_auto_and_bad_values(tmp_path):
+    out = run_sweep(sweep_config(tmp_path, trials=2, population="auto"))
+    assert out.population >= 1 and out.complete == 2
+    for bad in (0, "-1", "many"):
+        with pytest.raises(ParetokitError, match="--population must be"):
+            run_sweep(sweep_config(tmp_path, population=bad))
+
+
+def test_sweep_help_names_every_sampler_and_the_new_options():
+    from typer.testing import CliRunner
+
+    from paretokit.cli import app
+    from paretokit.sampling import ALIASES, SAMPLERS
+
+    text = " ".join(
+        CliRunner().invoke(app, ["sweep", "--help"], env={"COLUMNS": "200"}).output.split()
+    )
+    for name in (*SAMPLERS, *ALIASES):
+        assert re.search(rf"\b{name}\b", text), name
+    for option in ("--population", "--count-failed", "--grid-resolution"):
+        assert option in text
