@@ -239,8 +239,10 @@ class Population:
         self.eval()
         k = self.problem.n_tasks
         chunks: list[list[Tensor]] = [[] for _ in range(k)]
-        for i in range(0, len(split), EVAL_BATCH):
-            for j, out in enumerate(self.outputs(split.x[i : i + EVAL_BATCH])):
+        # P members on EVAL_BATCH / P rows at a time hold what one model on EVAL_BATCH does.
+        rows = max(1, EVAL_BATCH // self.n_members)
+        for i in range(0, len(split), rows):
+            for j, out in enumerate(self.outputs(split.x[i : i + rows])):
                 chunks[j].append(out)
         outputs = [torch.cat(c, dim=1) for c in chunks]
         self.train(was_training)
