@@ -26,7 +26,37 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from paretokit.methods._fixed import FixedWeights  # noqa: E402
 from paretokit.problems import Split, get_problem  # noqa: E402
 from paretokit.train import RunConfig, RunResult, resolve_device, to_device, train_run  # noqa: E402
-from paretokit.train.population import make_population, train_population  # noqa: E402
+from paretokit.train.population import (  # noqa: E402
+    linear_plan,
+    make_population,
+    train_population,
+)
+
+
+def trial_flops(model: torch.nn.Module, train_rows: int, epochs: int, eval_rows: int) -> float:
+    """Arithmetic of one trial in its linear layers (2·in·out per row forward; training: the
+    forward, the weight gradients and the input gradients of all but the first layer)."""
+    plan = linear_plan(model)
+    if plan is None:
+        return float("nan")
+    shapes = [p.shape for name, p in model.named_parameters() if name.endswith("weight")]
+    forward = sum(2 * o * i for o, i in shapes)
+    first = 2 * shapes[0][0] * shapes[0][1]
+    return train_rows * epochs * (3 * forward - first) + eval_rows * forward
+
+
+def matmul_gflops(device: torch.device, n: int = 1024, repeats: int = 10) -> float:
+    """GFLOP/s of an n×n×n matrix product on ``device``: what its arithmetic units reach."""
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    a @ b
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
 def main() -> None:
@@ -110,6 +140,19 @@ def main() -> None:
         f"median CPU-time ratio {statistics.median(cpu_ratios):.2f} (process CPU seconds, less "
         "sensitive than wall time to other processes on the machine)"
     )
+    flops = trial_flops(
+        model, len(splits["train"]), args.epochs, len(splits["val"]) + len(splits["test"])
+    )
+    if flops == flops:  # an MLP: say how close to the arithmetic limit each side runs
+        seq_speed = flops * statistics.median(seq_rates) / 60 / 1e9
+        pop_speed = flops * statistics.median(pop_rates) / 60 / 1e9
+        peak = matmul_gflops(device, 2048 if device.type == "cuda" else 1024)
+        print(
+            f"arithmetic: {flops / 1e9:.1f} GFLOP per trial in the linear layers; sequential "
+            f"trials run at {seq_speed:.1f} GFLOP/s, the population at {pop_speed:.1f} GFLOP/s; "
+            f"a large matrix product on this device reaches {peak:.1f} GFLOP/s, so no batching "
+            f"can be more than {peak / seq_speed:.1f}× faster than sequential trials here"
+        )
     print(f"largest relative difference of a validation metric: {worst:.2e}")
 
 
