@@ -32,11 +32,14 @@ whole study (every worker's rows) from the storage alone.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import json
 import math
 import os
+import random
+import re
 import socket
 import time
 import warnings
@@ -149,31 +152,47 @@ def open_storage(
             "--heartbeat-interval must be ≥ 1 s and --grace-period longer than it "
             f"(got {heartbeat_interval} and {grace_period})"
         )
-    try:
-        if url.endswith(".log") and "://" not in url:
-            backend = optuna.storages.journal.JournalFileBackend(url)
-            return optuna.storages.JournalStorage(backend)
-        params = inspect.signature(optuna.storages.RDBStorage).parameters
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            key = (  # renamed in Optuna 4.9
-                "heartbeat_stale_trial_callback"
-                if "heartbeat_stale_trial_callback" in params
-                else "failed_trial_callback"
-            )
-            return optuna.storages.RDBStorage(
-                url,
-                heartbeat_interval=heartbeat_interval,
-                grace_period=grace_period,
-                **{key: workers.requeue_stale},
-            )
-    except ImportError as exc:
-        raise StorageError(
-            f"storage {url!r} needs a database driver that is not installed ({exc}); "
-            "for PostgreSQL: pip install 'paretokit[postgres]'"
-        ) from exc
-    except Exception as exc:  # SQLAlchemy/driver errors have no common base worth naming
-        raise StorageError(f"cannot open storage {url!r}: {_first_line(exc)}") from exc
+    for attempt in range(_OPEN_ATTEMPTS):
+        try:
+            return _open_storage(url, heartbeat_interval, grace_period)
+        except ImportError as exc:
+            raise StorageError(
+                f"storage {url!r} needs a database driver that is not installed ({exc}); "
+                "for PostgreSQL: pip install 'paretokit[postgres]'"
+            ) from exc
+        except Exception as exc:  # SQLAlchemy/driver errors have no common base worth naming
+            # workers started together race to create the schema: the loser finds it made
+            if attempt + 1 < _OPEN_ATTEMPTS and _SCHEMA_RACE.search(str(exc)):
+                time.sleep(0.2 + random.random())
+                continue
+            raise StorageError(f"cannot open storage {url!r}: {_first_line(exc)}") from exc
+    raise AssertionError("unreachable")
+
+
+_OPEN_ATTEMPTS = 5
+_SCHEMA_RACE = re.compile(r"already exists|duplicate key|database is locked|UniqueViolation", re.I)
+
+
+def _open_storage(
+    url: str, heartbeat_interval: int, grace_period: int
+) -> optuna.storages.BaseStorage:
+    if url.endswith(".log") and "://" not in url:
+        backend = optuna.storages.journal.JournalFileBackend(url)
+        return optuna.storages.JournalStorage(backend)
+    params = inspect.signature(optuna.storages.RDBStorage).parameters
+    key = (  # renamed in Optuna 4.9
+        "heartbeat_stale_trial_callback"
+        if "heartbeat_stale_trial_callback" in params
+        else "failed_trial_callback"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RDBStorage(
+            url,
+            heartbeat_interval=heartbeat_interval,
+            grace_period=grace_period,
+            **{key: workers.requeue_stale},
+        )
 
 
 def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> SweepOutcome:
@@ -272,8 +291,9 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
                 heartbeats.discard(t._trial_id)
             trials = []
             _sync_results(study, out, meta)
-    except KeyboardInterrupt:
-        workers.give_back(study, trials)
+    except BaseException:  # Ctrl-C, or a crash: queue the trials in training again at once
+        with contextlib.suppress(Exception):  # the storage may be what failed
+            workers.give_back(study, trials)
         raise
     finally:
         heartbeats.close()

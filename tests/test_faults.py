@@ -21,7 +21,7 @@ import paretokit.results
 from paretokit.cli import app
 from paretokit.results import read_results
 from paretokit.sweep import SweepConfig, run_sweep
-from paretokit.workers import FAILURE, RETRY_OF
+from paretokit.workers import FAILURE, RETRY_OF, beyond_budget, give_back, trial_counts
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW = "tests.fault_problems:slow"
@@ -56,7 +56,9 @@ def storage(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 's.db'}"
 
 
-def start_worker(tmp_path: Path, *extra: str, step_seconds: float = 0.15) -> subprocess.Popen:
+def start_worker(
+    tmp_path: Path, *extra: str, step_seconds: float = 0.15, trials: int = 3
+) -> subprocess.Popen:
     """A sweep process whose trials take ~10 × step_seconds (10 training steps each)."""
     env = {
         **os.environ,
@@ -64,7 +66,7 @@ def start_worker(tmp_path: Path, *extra: str, step_seconds: float = 0.15) -> sub
         "PARETOKIT_TEST_STEP_SECONDS": str(step_seconds),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "paretokit.cli", *cli_args(tmp_path, SLOW, 3, *extra)],
+        [sys.executable, "-m", "paretokit.cli", *cli_args(tmp_path, SLOW, trials, *extra)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -246,3 +248,34 @@ def test_progress_counts_come_from_the_study(tmp_path):
     assert seen[0] == (0, 0, 0) and seen[-1] == (2, 1, 0)
     assert (0, 1, 0) in seen  # the failed first trial is shown as failed, not complete
     assert pd.Series([s[0] for s in seen]).is_monotonic_increasing
+
+
+def test_workers_asking_at_once_for_the_last_slot_keep_exactly_one(tmp_path):
+    url = storage(tmp_path)
+    first = optuna.create_study(study_name="s", storage=url, directions=["minimize"] * 2)
+    second = optuna.load_study(study_name="s", storage=url)  # another worker's view
+    done = first.ask()
+    first.tell(done, [1.0, 1.0])
+    # budget 2, one complete: both workers see a free slot and ask before either checks
+    a, b = first.ask(), second.ask()
+    assert not beyond_budget(second, a, 2, False)  # the earlier trial keeps the slot
+    assert beyond_budget(first, b, 2, False)  # the later one is beyond, seen from either side
+    assert beyond_budget(second, b, 2, False)
+    give_back(second, [b])
+    counts = trial_counts(first)
+    assert (counts.complete, counts.running, counts.waiting) == (1, 1, 0)  # no weights drawn yet
+
+
+@pytest.mark.slow
+def test_two_workers_share_the_budget_exactly(tmp_path):
+    procs = [start_worker(tmp_path, step_seconds=0.05, trials=6) for _ in range(2)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    trials = study_of(tmp_path).get_trials()
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    assert len(complete) == 6
+    assert {t.user_attrs["pid"] for t in complete} == {p.pid for p in procs}  # both worked
+    frame = read_results(tmp_path / "r.parquet").frame  # one file, appended by both
+    assert len(frame) == 12 and frame["run_id"].nunique() == 6
+    assert not frame[frame["split"] == "val"][["w.a", "w.b"]].duplicated().any()
