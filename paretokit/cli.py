@@ -193,11 +193,11 @@ def sweep(
             bars["epochs"] = progress.add_task("epochs", total=1, visible=False)
             on_progress(counts)
 
-        def on_progress(counts: TrialCounts) -> None:
+        def on_progress(counts: TrialCounts) -> None:  # the study's, across all workers
             progress.update(
                 bars["trials"],
                 completed=counts.counted(count_failed),
-                description=f"{counts.complete} complete, {counts.failed} failed, "
+                description=f"trials: {counts.complete} complete, {counts.failed} failed, "
                 f"{counts.running} running",
             )
 

@@ -96,17 +96,21 @@ def requeue(study: optuna.Study, trial: FrozenTrial, *, died: bool) -> bool:
     """Queue the parameters of a failed, unfinished trial again; returns whether it did. A
     trial whose worker ``died`` is queued at most :data:`MAX_RETRIES` times in a row (a trial
     that kills its worker every time must not loop forever); an interrupted one always is."""
-    if not trial.params:  # failed before its weights were drawn: nothing to retrain
-        return False
     retries = int(trial.user_attrs.get(RETRIES, 0)) + (1 if died else 0)
     if retries > MAX_RETRIES:
         return False
+    attrs = {RETRY_OF: trial.number, RETRIES: retries}
+    if not trial.params:  # failed before drawing its weights: only an enqueued point is owed
+        fixed = trial.system_attrs.get("fixed_params")
+        if fixed:
+            study.enqueue_trial(fixed, user_attrs=attrs, skip_if_exists=False)
+        return bool(fixed)
     study.add_trial(
         optuna.trial.create_trial(
             state=TrialState.WAITING,
             params=trial.params,
             distributions=trial.distributions,
-            user_attrs={RETRY_OF: trial.number, RETRIES: retries},
+            user_attrs=attrs,
         )
     )
     return True

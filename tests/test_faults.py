@@ -266,6 +266,17 @@ def test_workers_asking_at_once_for_the_last_slot_keep_exactly_one(tmp_path):
     assert (counts.complete, counts.running, counts.waiting) == (1, 1, 0)  # no weights drawn yet
 
 
+def test_an_enqueued_point_given_back_before_its_weights_are_drawn_is_queued_again(tmp_path):
+    study = optuna.create_study(storage=storage(tmp_path), directions=["minimize"] * 2)
+    study.enqueue_trial({"u0": 0.25, "u1": 0.5})
+    asked = study.ask()  # popped from the queue; its weights are not suggested yet
+    give_back(study, [asked])
+    (queued,) = study.get_trials(states=(TrialState.WAITING,))
+    assert queued.system_attrs["fixed_params"] == {"u0": 0.25, "u1": 0.5}
+    assert queued.user_attrs[RETRY_OF] == asked.number
+    assert study.get_trials()[asked.number].state == TrialState.FAIL
+
+
 @pytest.mark.slow
 def test_two_workers_share_the_budget_exactly(tmp_path):
     procs = [start_worker(tmp_path, step_seconds=0.05, trials=6) for _ in range(2)]
