@@ -36,6 +36,11 @@ class Unusual(TwoLines):
         return trunk, 16
 
 
+class WithBatchNorm(TwoLines):
+    def build_trunk(self):
+        return nn.Sequential(nn.Linear(6, 16), nn.BatchNorm1d(16), nn.Tanh()), 16
+
+
 class ItemCheck(nn.Module):
     """Reads a tensor's value in forward (vmap cannot batch that): forces the loop fallback."""
 
@@ -95,7 +100,7 @@ def run_population(problem, weights, cfg, monkeypatch, path="auto", poison=None)
     return results, made[0]
 
 
-def assert_member_equals_run(member: RunResult, run: RunResult, params, model):
+def assert_member_equals_run(member: RunResult, run: RunResult, params, model, buffers=None):
     for split in ("val", "test"):
         torch.testing.assert_close(
             torch.tensor(member.metrics[split]), torch.tensor(run.metrics[split]),
@@ -114,6 +119,8 @@ def assert_member_equals_run(member: RunResult, run: RunResult, params, model):
     assert set(params) == set(expected)
     for name, value in params.items():
         torch.testing.assert_close(value, expected[name].detach(), rtol=1e-4, atol=1e-5)
+    for name, value in (buffers or {}).items():  # e.g. BatchNorm's running statistics
+        torch.testing.assert_close(value, dict(model.named_buffers())[name], rtol=1e-4, atol=1e-5)
 
 
 @functools.cache
@@ -125,7 +132,12 @@ def sequential_case(name):
         problem = Synthetic(tasks=3, n_samples=2000)
         cfg = config(epochs=2, batch_size=64, lr=2e-3)
     else:
-        cls = {"user": TwoLines, "unusual": Unusual, "unbatchable": Unbatchable}[name]
+        cls = {
+            "user": TwoLines,
+            "unusual": Unusual,
+            "unbatchable": Unbatchable,
+            "batchnorm": WithBatchNorm,
+        }[name]
         problem, cfg = cls(tasks=3), config(epochs=3, batch_size=32)
     weights = weights_for(problem.n_tasks)
     runs, models = sequential(problem, weights, cfg)
@@ -143,6 +155,7 @@ def sequential_case(name):
         ("user", "loop", "loop"),
         ("unusual", "auto", "vmap"),
         ("unbatchable", "auto", "loop"),
+        ("batchnorm", "auto", "loop"),
     ],
 )
 def test_member_equals_sequential_run(name, path, used, monkeypatch):
@@ -154,7 +167,8 @@ def test_member_equals_sequential_run(name, path, used, monkeypatch):
     assert len(members) == len(weights)
     for m, (member, run, model) in enumerate(zip(members, runs, models)):
         assert isinstance(member, RunResult)
-        assert_member_equals_run(member, run, population.member_parameters(m), model)
+        buffers = {n: b[m] for n, b in getattr(population, "buffers", {}).items()}
+        assert_member_equals_run(member, run, population.member_parameters(m), model, buffers)
 
 
 @pytest.mark.parametrize("path", ["linear", "vmap"])

@@ -27,8 +27,9 @@ sum in a different order). Three ways to run the batched model, chosen per model
 * ``vmap``: any model: ``torch.func.functional_call`` on the stacked parameters and buffers,
   vectorized over the members with ``torch.func.vmap`` (dropout masks shared across members,
   as in sequential runs with one seed).
-* ``loop``: the fallback for models that vmap cannot handle: the members' forward passes one
-  after the other (each with its own copy of the random-number state), one Adam step for all.
+* ``loop``: the fallback for models that vmap cannot handle, and for models with BatchNorm's
+  running statistics (which vmap updates differently): the members' forward passes one after
+  the other (each with its own copy of the random-number state), one Adam step for all.
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ def train_population(
     ``step_ms`` of each member are amortized: the population's training wall time divided by
     P (and by the steps). ``mean_weights`` is the member's normalized weight vector (as train_run reports it).
     ``path`` forces a way of batching the members (``linear``, ``vmap`` or ``loop``; ``auto``
-    picks ``linear`` where the model allows it, else ``vmap``, falling back to ``loop``).
+    picks ``linear`` where the model allows it, ``loop`` for BatchNorm, else ``vmap``, falling
+    back to ``loop`` where vmap fails).
     Invalid weights raise :class:`~paretokit.errors.MethodError` before any training.
     """
     if path not in PATHS:
@@ -265,9 +267,18 @@ def make_population(
             return LinearPopulation(problem, model, n_members, layers)
         if path == "linear":
             raise ValueError("the model is not a stack of nn.Linear layers and activations")
-    if path == "loop":
+    if path == "loop" or (path == "auto" and tracks_running_stats(model)):
         return LoopPopulation(problem, model, n_members)
     return VmapPopulation(problem, model, n_members)
+
+
+def tracks_running_stats(model: nn.Module) -> bool:
+    """Whether a module keeps running statistics (BatchNorm): under vmap, torch updates them
+    differently from one model's update (measured), so such models take the ``loop`` path."""
+    return any(
+        isinstance(m, nn.modules.batchnorm._NormBase) and m.track_running_stats
+        for m in model.modules()
+    )
 
 
 def stack_copies(t: Tensor, n: int) -> Tensor:
