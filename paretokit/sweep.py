@@ -348,8 +348,9 @@ def _ask(
     count_failed: bool,
     heartbeats: workers.Heartbeats,
 ) -> list[Trial]:
-    """Ask up to ``size`` trials, never beyond the study-wide budget; each is kept alive by
-    heartbeats from the moment it exists and has its weights drawn."""
+    """Ask up to ``size`` trials, never beyond the study-wide budget (see
+    :func:`~paretokit.workers.beyond_budget`); each is kept alive by heartbeats from the moment
+    it exists. Their weights are drawn when the batch starts."""
     asked: list[Trial] = []
     while len(asked) < size:
         counts = workers.trial_counts(study)

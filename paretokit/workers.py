@@ -190,9 +190,9 @@ class Heartbeats:
         """Keep ``trial_id`` alive from now on (its first heartbeat is recorded at once)."""
         if self._interval is None:
             return
-        self._storage.record_heartbeat(trial_id)
         with self._lock:
             self._ids.add(trial_id)
+        self._beat(trial_id)
 
     def discard(self, trial_id: int) -> None:
         with self._lock:
@@ -209,7 +209,10 @@ class Heartbeats:
             with self._lock:
                 ids = list(self._ids)
             for trial_id in ids:
-                try:
-                    self._storage.record_heartbeat(trial_id)
-                except Exception:  # a busy database: the next beat comes within the grace period
-                    pass
+                self._beat(trial_id)
+
+    def _beat(self, trial_id: int) -> None:
+        try:
+            self._storage.record_heartbeat(trial_id)
+        except Exception:  # a busy database: the next beat comes within the grace period
+            pass
