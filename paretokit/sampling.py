@@ -39,7 +39,7 @@ from optuna.distributions import BaseDistribution, FloatDistribution
 from optuna.samplers import BaseSampler
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
-from scipy.spatial import ConvexHull, QhullError
+from scipy.spatial import Delaunay, QhullError
 from scipy.stats import qmc
 
 from paretokit.errors import ParetokitError
@@ -354,67 +354,68 @@ _PENDING = (TrialState.RUNNING, TrialState.WAITING)
 
 @dataclass(frozen=True)
 class Gap:
-    """One gap of the front: a lower facet of the convex hull of the normalized front.
+    """One gap of the front: a cell of the triangulation of the tried weights.
 
-    ``vertices`` index the front points (rows of the study's non-dominated complete trials)
-    spanning it, ``normal`` is its weight vector λ (λ > 0, Σ λ = 1; every vertex has the same
-    λ-weighted sum), ``volume`` the volume of the simplex between the facet and its vertices'
-    componentwise minimum (the region where a linear scalarization with weights λ can still
-    find new points), ``weights`` the proposal for the next trial and ``tries`` the trials
-    already spent inside the facet's weight region without closing it.
+    ``trials`` index the complete trials (rows of the arrays given to
+    :meth:`AdaptiveSampler.gaps`) whose weights span the cell, ``volume`` is the volume of the
+    simplex between their normalized objective points and its corner (their componentwise
+    minimum), ``normal`` the weights λ ≥ 0, Σ λ = 1 under which those K points tie (None when
+    they do not face the origin), ``weights`` the proposal for the next trial and ``pending``
+    the running trials whose weights lie inside the cell.
     """
 
-    vertices: tuple[int, ...]
-    normal: np.ndarray
+    trials: tuple[int, ...]
     volume: float
+    normal: np.ndarray | None
     weights: np.ndarray
-    tries: int
+    pending: int
 
     @property
     def priority(self) -> float:
-        return self.volume * 0.5**self.tries
+        return self.volume * 0.5**self.pending
 
 
 class AdaptiveSampler(_SimplexSampler):
     """Puts the next weights into the largest gap of the current front (dichotomic search).
 
-    **Bi-objective case** (Aneja & Nair, "Bicriteria transportation problem", Management
-    Science 25(1), 1979; Cohon, Church & Sheer's NISE method, Water Resources Research 15(5),
-    1979): between two neighbouring supported front points a and b, the weights
-    λ ∝ (a₂ − b₂, b₁ − a₁), normal to the segment ab, make a and b tie under linear
-    scalarization, so the scalarization optimum for λ is either a new supported point between
-    them, strictly below the segment, or proves that there is none. The gap's size is the
-    triangle between a, b and their corner (min a, b): ½ (b₁ − a₁)(a₂ − b₂), the most
-    hypervolume any point found with λ can add there.
+    **Two objectives** (Aneja & Nair, "Bicriteria transportation problem", Management Science
+    25(1), 1979; the NISE method of Cohon, Church & Sheer, Water Resources Research 15(5),
+    1979): between two neighbouring front points a and b, the weights λ ∝ (a₂ − b₂, b₁ − a₁),
+    normal to the segment ab, make a and b tie under linear scalarization, so the
+    scalarization optimum for λ is either a new point between them, strictly below the
+    segment, or proves that the segment is part of the front's convex hull. The gap's size is
+    the triangle between a, b and their corner (min of a, b): ½ (b₁ − a₁)(a₂ − b₂), which
+    bounds the hypervolume a point found with λ can add there.
 
-    **K objectives** (Solanki, Appino & Cohon, "Approximating the noninferior set in
-    multiobjective linear programming problems", EJOR 68, 1993): the gaps are the lower facets
-    of the convex hull of the front (facets whose outward normal is negative in every
-    objective, i.e. facets of conv(front + R₊ᴷ)); a facet with vertices p_1 … p_K has the
-    normal λ, and its size is the volume ``|det(p_i − z)| / K!`` of the simplex between the
-    facet and z = min_i p_i (for K = 2 the triangle above).
+    **K objectives** (after Solanki, Appino & Cohon, "Approximating the noninferior set in
+    multiobjective linear programming problems", EJOR 68, 1993, who split facets of the
+    front's convex hull the same way): neighbours are read in weight space. The weights of the
+    complete trials are triangulated (Delaunay, in the first K − 1 coordinates; for K = 2
+    consecutive weights), so every cell has K trials with objective points p_1 … p_K; the cell's
+    gap is the simplex between those points and their corner z = min_i p_i, of volume
+    ``|det(p_i − z)| / K!`` (the triangle above for K = 2; zero when one point dominates the
+    others), and λ is the normal of the hyperplane through p_1 … p_K. Neighbours in weight
+    space are neighbours on the front wherever scalarization is monotone, and, unlike facets of
+    the convex hull, cells also cover the unsupported and noisy parts of a trained front.
 
     **What is observed.** Trials report the study's objectives (validation metrics, each with
     the study's direction; maximized ones are negated), not the training losses the weights
     multiply, and training is not an exact minimizer. So: (1) objectives are normalized by the
-    range of the current front (ideal to nadir; units drop out, and λ is read in those units);
-    (2) λ is used through the weights that produced the facet's vertices, as
-    ``w = Σ_i α_i w_i`` with α the barycentric coordinates of λ in {w_i}, each clamped to at
-    least ``1/(4K)``: when the objectives are the scaled losses and the optimizer exact this
-    is λ itself, and otherwise the proposal stays strictly between the weights that bracket
-    the gap, a safeguarded bisection that always shrinks the bracket; (3) a gap whose weight
-    region already holds trials that did not close it (the result landed on or above the
-    facet, or is still running) has its priority halved per such trial, and its next proposal
-    is the midpoint (of pairs of its vertex and tried weights, or the centroid) farthest from
-    all of them.
+    current front's range (ideal ↦ 0, nadir ↦ 1; units drop out, and λ is read in those units),
+    and clipped at 1.1, the usual hypervolume reference, so far-off points do not inflate a
+    gap; (2) λ is used through the weights that produced the cell, as ``w = Σ_i α_i w_i`` with
+    α the barycentric coordinates of λ in {w_i}, each clamped to at least ``1/(4K)``: when the
+    objectives are the scaled losses and training is exact this is λ itself, and otherwise
+    the proposal still lies strictly inside the cell, a safeguarded bisection that always
+    shrinks it (the cell's centroid when the points do not face the origin).
 
-    **Order.** The K simplex vertices (single-task weights, the front's extremes), then the
-    centre, then the gap of highest priority; when no gap is left (fewer than K front points,
-    degenerate geometry, or every proposal within ``min_distance`` of weights already used) a
-    uniform draw seeded by (seed, trial number). Trials that are running (or enqueued) count
-    as taken; an earlier-numbered running trial that has not chosen its weights yet makes this
-    trial take the next candidate, so workers asking together take different gaps.
-    Deterministic: the proposal depends only on the study's trials and the seed.
+    **Order.** The K simplex vertices (single-task weights), then the centre, then the gap of
+    highest priority: its volume, halved for each running trial whose weights lie inside the
+    cell (so parallel workers spread over different gaps). An earlier-numbered running trial
+    that has not chosen its weights yet makes this trial take the next candidate; proposals
+    within ``min_distance`` of weights already used are skipped. When no gap is left (fewer
+    than K trials, or no cell with a positive volume) a uniform draw seeded by (seed, trial
+    number). Deterministic: the proposal depends only on the study's trials and the seed.
     The study must have K objectives (one per weight); otherwise only vertices, centre and
     uniform draws are used.
     """
@@ -432,10 +433,8 @@ class AdaptiveSampler(_SimplexSampler):
                 return weights_to_params(w)
             skip -= 1
         if len(study.directions) == k and len(done_y):
-            signs = np.array(
-                [1.0 if d == StudyDirection.MINIMIZE else -1.0 for d in study.directions]
-            )
-            for gap in self.gaps(done_w, done_y * signs, used, pending):
+            signs = [1.0 if d == StudyDirection.MINIMIZE else -1.0 for d in study.directions]
+            for gap in self.gaps(done_w, done_y * np.array(signs), used, pending):
                 if skip == 0:
                     return weights_to_params(gap.weights)
                 skip -= 1
@@ -445,7 +444,7 @@ class AdaptiveSampler(_SimplexSampler):
     def _startup(self, used: np.ndarray) -> Iterator[np.ndarray]:
         k = self.n_tasks
         for w in [*np.eye(k), np.full(k, 1.0 / k)]:
-            if not _near(w, used, self.min_distance):
+            if not _near_any(w[None], used, self.min_distance)[0]:
                 yield w
 
     def gaps(
@@ -454,38 +453,104 @@ class AdaptiveSampler(_SimplexSampler):
         values: np.ndarray,
         used: np.ndarray | None = None,
         pending: np.ndarray | None = None,
-    ) -> list[Gap]:
-        """The front's open gaps, highest priority first.
+    ) -> Iterator[Gap]:
+        """The front's open gaps, highest priority first (lazily: proposals are computed as the
+        caller goes down the list).
 
-        ``weights`` (N, K) and ``values`` (N, K, minimization) are the complete trials; ``used``
-        holds every weight vector trained or in training (complete ones included) and
+        ``weights`` (N, K) and ``values`` (N, K, minimization) are the complete trials;
+        ``used`` holds every weight vector trained or in training (default: ``weights``) and
         ``pending`` those still running. Gaps whose proposal is within ``min_distance`` of a
         used weight are left out.
         """
         k = self.n_tasks
         used = weights if used is None else used
-        front = _non_dominated(values)
-        p, pw = values[front], weights[front]
-        if len(p) < k:
-            return []
-        lo, hi = p.min(axis=0), p.max(axis=0)
-        span = np.where(hi - lo > 0, hi - lo, 1.0)
-        z = (p - lo) / span
-        gaps = []
-        for vertices, normal in _lower_facets(z):
-            corner = z[vertices].min(axis=0)
-            volume = abs(np.linalg.det(z[vertices] - corner)) / math.factorial(k)
-            bracket = pw[vertices]
-            inside = used[_in_hull(used, bracket) & ~_near_any(used, bracket, self.min_distance)]
-            if len(inside):
-                proposal = _farthest_midpoint(bracket, inside)
+        pending = np.empty((0, k)) if pending is None else pending
+        cells = _weight_cells(weights)
+        if len(cells) == 0:
+            return
+        front = values[_non_dominated(values)]
+        lo, hi = front.min(axis=0), front.max(axis=0)
+        z = np.minimum((values - lo) / np.where(hi - lo > 0, hi - lo, 1.0), 1.1)
+        points = z[cells]  # (C, K, K): cell, vertex, objective
+        volume = _uncovered(points, z[_non_dominated(values)], _REFERENCE)
+        inside = np.zeros(len(cells))
+        if len(pending):
+            for c in np.flatnonzero(volume > 0):
+                inside[c] = np.count_nonzero(_in_hull(pending, weights[cells[c]]))
+        priority = volume * 0.5**inside
+        for c in np.argsort(-priority, kind="stable"):
+            if volume[c] <= 1e-15:
+                return
+            bracket = weights[cells[c]]
+            normal = _tie_normal(values[cells[c]])
+            if normal is None:
+                proposal = bracket.mean(axis=0)
             else:
-                proposal = _clamped_combination(normal, bracket, 1.0 / (4 * k))
-            if _near(proposal, used, self.min_distance):
+                proposal = _clamped_combination(normal, bracket, 1.0 / (2 * k))
+            if _near_any(proposal[None], used, self.min_distance)[0]:
                 continue
-            gaps.append(Gap(tuple(vertices), normal, float(volume), proposal, len(inside)))
-        gaps.sort(key=lambda g: -g.priority)  # stable: ties keep Qhull's facet order
-        return gaps
+            yield Gap(
+                tuple(int(i) for i in cells[c]), float(volume[c]), normal, proposal, int(inside[c])
+            )
+
+
+_REFERENCE = 1.1  # the hypervolume reference point in normalized units: nadir + 10% of range
+
+
+def _uncovered(points: np.ndarray, front: np.ndarray, reference: float) -> np.ndarray:
+    """For each cell (C, K points, K objectives; minimization, normalized): the hypervolume
+    (up to ``reference``) that the cell's corner z = min_i p_i dominates and none of its K
+    points does, ``Π_k (r − z_k) − HV(p_1 … p_K)`` with the points' hypervolume by
+    inclusion–exclusion over the 2^K − 1 subsets; zero when a front point weakly dominates z.
+    """
+    c, k, _ = points.shape
+    r = np.full(k, reference)
+    corner = points.min(axis=1)
+    box = np.prod(np.clip(r - corner, 0.0, None), axis=1)
+    covered = np.zeros(c)
+    for size in range(1, k + 1):
+        for subset in itertools.combinations(range(k), size):
+            joint = points[:, list(subset), :].max(axis=1)
+            covered += (-1) ** (size + 1) * np.prod(np.clip(r - joint, 0.0, None), axis=1)
+    gap = np.clip(box - covered, 0.0, None)
+    dominated = np.all(front[None, :, :] <= corner[:, None, :] + 1e-12, axis=2).any(axis=1)
+    return np.where(dominated, 0.0, gap)
+
+
+def _weight_cells(weights: np.ndarray) -> np.ndarray:
+    """Cells (C, K) of trial indices triangulating the weights (N, K): for K = 2 consecutive
+    weights, otherwise the Delaunay triangulation of the first K − 1 coordinates. Repeated
+    weights enter once; degenerate sets (fewer than K distinct, or all in a flat) have none."""
+    n, k = weights.shape
+    _, first = np.unique(np.round(weights, 12), axis=0, return_index=True)
+    first = np.sort(first)
+    if len(first) < k:
+        return np.empty((0, k), dtype=int)
+    if k == 2:
+        order = first[np.argsort(weights[first, 0], kind="stable")]
+        return np.stack([order[:-1], order[1:]], axis=1)
+    try:
+        tri = Delaunay(weights[first, : k - 1])
+    except (QhullError, ValueError):
+        return np.empty((0, k), dtype=int)
+    return first[tri.simplices]
+
+
+def _tie_normal(points: np.ndarray) -> np.ndarray | None:
+    """Weights λ ≥ 0, Σ λ = 1 with λ·p_i equal for the K points (rows), or None when the
+    hyperplane through them does not face the origin (a λ component would be negative) or is
+    not unique."""
+    k = points.shape[1]
+    system = np.vstack([points[1:] - points[0], np.ones((1, k))])
+    rhs = np.zeros(k)
+    rhs[-1] = 1.0
+    try:
+        normal = np.linalg.solve(system, rhs)
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(normal)) or np.any(normal < 0):
+        return None
+    return normal
 
 
 def _read_trials(
@@ -521,10 +586,6 @@ def _read_trials(
     )
 
 
-def _near(w: np.ndarray, others: np.ndarray, distance: float) -> bool:
-    return bool(len(others)) and bool(np.min(np.linalg.norm(others - w, axis=1)) < distance)
-
-
 def _non_dominated(y: np.ndarray) -> np.ndarray:
     """Mask of the rows of ``y`` (minimization) that no row dominates; of identical rows only
     the first is kept."""
@@ -535,29 +596,6 @@ def _non_dominated(y: np.ndarray) -> np.ndarray:
         earlier_copy = np.all(y[:i] == y[i], axis=1)
         keep[i] = not dominated.any() and not earlier_copy.any()
     return keep
-
-
-def _lower_facets(z: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Lower facets of the convex hull of the points ``z`` (N, K), with their normals λ > 0.
-
-    A point far above every point (2, …, 2 in normalized units) is added, so that a front of K
-    points already has a full-dimensional hull; facets touching it are not lower facets.
-    Degenerate input (points in a lower-dimensional flat) has none.
-    """
-    k = z.shape[1]
-    top = np.full((1, k), 2.0 + float(z.max(initial=0.0)))
-    try:
-        hull = ConvexHull(np.vstack([z, top]))
-    except (QhullError, ValueError):
-        return []
-    facets = []
-    for simplex, eq in zip(hull.simplices, hull.equations):
-        if np.any(simplex == len(z)):
-            continue
-        outward = eq[:k]
-        if np.all(outward < -1e-12):
-            facets.append((np.sort(simplex), -outward / np.sum(-outward)))
-    return facets
 
 
 def _barycentric(w: np.ndarray, bracket: np.ndarray) -> np.ndarray:
@@ -590,13 +628,3 @@ def _clamped_combination(normal: np.ndarray, bracket: np.ndarray, floor: float) 
     alpha /= alpha.sum()
     w = np.maximum(bracket.T @ alpha, 0.0)
     return w / w.sum()
-
-
-def _farthest_midpoint(bracket: np.ndarray, tried: np.ndarray) -> np.ndarray:
-    """Of the centroid of ``bracket`` and the midpoints of all pairs of bracket and tried
-    weights, the one farthest from all of them (ties to the first)."""
-    points = np.vstack([bracket, tried])
-    candidates = [bracket.mean(axis=0)]
-    candidates += [(a + b) / 2 for a, b in itertools.combinations(points, 2)]
-    distance = [float(np.min(np.linalg.norm(points - c, axis=1))) for c in candidates]
-    return candidates[int(np.argmax(distance))]
