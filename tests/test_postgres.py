@@ -268,11 +268,11 @@ def test_three_workers_share_one_budget(database, tmp_path):
 def test_killed_worker_trial_is_retried_by_another(database, tmp_path):
     """SIGKILL a worker (on "another machine") mid-trial: once its heartbeat is older than the
     grace period a live worker fails that trial and queues its weights again, and the workers
-    together still finish exactly the budget. The victim starts first and is killed in its
-    first trial; with 4 trials the survivors usually fill the other slots first and must wait
-    for the stale trial to be failed (the end-of-budget path)."""
+    together still finish exactly the budget. The victim is killed in its first trial; with 4
+    trials and a 10 s grace period the survivors usually take the other three slots before the
+    dead trial turns stale, so one of them waits for a free slot (the end-of-budget path)."""
     trials, study_name = 4, "killed"
-    beat = ("--heartbeat-interval", "1", "--grace-period", "4")
+    beat = ("--heartbeat-interval", "1", "--grace-period", "10")
     outs = [tmp_path / f"worker_{i}.parquet" for i in range(3)]
     victim = start_worker(database, study_name, trials, outs[0], *beat, host="elsewhere")
     survivors = [start_worker(database, study_name, trials, out, *beat) for out in outs[1:]]
