@@ -465,14 +465,15 @@ class AdaptiveSampler(_SimplexSampler):
         k = self.n_tasks
         used = weights if used is None else used
         pending = np.empty((0, k)) if pending is None else pending
-        cells = _weight_cells(weights)
+        on_front = np.flatnonzero(_non_dominated(values))
+        cells = on_front[_weight_cells(weights[on_front])] if len(on_front) else []
         if len(cells) == 0:
             return
-        front = values[_non_dominated(values)]
+        front = values[on_front]
         lo, hi = front.min(axis=0), front.max(axis=0)
-        z = np.minimum((values - lo) / np.where(hi - lo > 0, hi - lo, 1.0), 1.1)
+        z = np.minimum((values - lo) / np.where(hi - lo > 0, hi - lo, 1.0), _REFERENCE)
         points = z[cells]  # (C, K, K): cell, vertex, objective
-        volume = _uncovered(points, z[_non_dominated(values)], _REFERENCE)
+        volume = _uncovered(points, z[on_front], _REFERENCE)
         inside = np.zeros(len(cells))
         if len(pending):
             for c in np.flatnonzero(volume > 0):
