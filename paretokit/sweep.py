@@ -49,7 +49,6 @@ from pathlib import Path
 
 import optuna
 import pandas as pd
-from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import Trial, TrialState
 
 from paretokit import analysis, workers
@@ -170,7 +169,7 @@ def open_storage(
 
 
 _OPEN_ATTEMPTS = 5
-_SCHEMA_RACE = re.compile(r"already exists|duplicate key|database is locked|UniqueViolation", re.I)
+_SCHEMA_RACE = re.compile(r"already exists|duplicate key|unique|database is locked", re.I)
 
 
 def _open_storage(
@@ -441,7 +440,7 @@ class _Batch:
                 return frozen.state == TrialState.FAIL and workers.FAILURE in frozen.user_attrs
             frozen = self.study.tell(trial, record.metrics["val"], skip_if_finished=True)
             return frozen.state == TrialState.COMPLETE
-        except UpdateFinishedTrialError:
+        except RuntimeError:  # already finished (newer Optuna: UpdateFinishedTrialError)
             return False
 
 

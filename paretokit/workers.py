@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import optuna
-from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import FrozenTrial, Trial, TrialState
 
 FAILURE = "paretokit_failure"  # user attribute: why the trial failed (it then counts as failed)
@@ -154,7 +153,7 @@ def _fail(study: optuna.Study, trial_id: int) -> bool:
     failed it as stale first)."""
     try:
         return bool(study._storage.set_trial_state_values(trial_id, state=TrialState.FAIL))
-    except UpdateFinishedTrialError:
+    except RuntimeError:  # already finished (newer Optuna: UpdateFinishedTrialError)
         return False
 
 

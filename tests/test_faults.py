@@ -62,7 +62,7 @@ def start_worker(
     """A sweep process whose trials take ~10 × step_seconds (10 training steps each)."""
     env = {
         **os.environ,
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         "PARETOKIT_TEST_STEP_SECONDS": str(step_seconds),
     }
     return subprocess.Popen(
