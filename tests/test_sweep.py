@@ -234,3 +234,19 @@ def test_sweep_help_names_every_sampler_and_the_new_options():
         assert re.search(rf"\b{name}\b", text), name
     for option in ("--population", "--count-failed", "--grid-resolution"):
         assert option in text
+
+
+def test_bad_population_and_heartbeat_timings_are_one_line_errors(tmp_path):
+    from typer.testing import CliRunner
+
+    from paretokit.cli import app
+
+    base = ["sweep", "--problem", USER, "--out", str(tmp_path / "r.parquet")]
+    for extra, message in (
+        (["--population", "many"], "--population must be a count ≥ 1 or 'auto'"),
+        (["--heartbeat-interval", "5", "--grace-period", "5"], "--grace-period longer"),
+    ):
+        result = CliRunner().invoke(app, [*base, *extra])
+        assert result.exit_code == 1 and message in result.stderr, result.output
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "r.parquet").exists()
