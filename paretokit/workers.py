@@ -10,7 +10,8 @@ exact:
   all see the last free slot, so each checks after its ask: the slot holders ranked by start
   time (then trial number) keep their slots up to the budget, and a trial ranked beyond it is
   given back at once (:func:`beyond_budget`). Every worker ranks the same holders the same way,
-  so exactly the first ones stay.
+  so exactly the first ones stay. (Start times are written by each worker's clock: machines
+  whose clocks disagree by more than an ask takes can misrank them and overshoot the budget.)
 * **Heartbeats.** :class:`Heartbeats` records, from a daemon thread, a heartbeat for every
   trial the worker is training, every ``heartbeat_interval`` seconds (Optuna does this only
   inside ``Study.optimize``; the sweep uses ask/tell). A trial whose heartbeat is older than the
@@ -20,11 +21,16 @@ exact:
 * **Dead local workers.** A running trial started on this host by a process that no longer
   exists (a killed sweep) is failed and queued again at once, without waiting for the grace
   period (:func:`recover_dead_local_trials`).
-* **Ctrl-C.** The interrupted trials are failed and queued again (:func:`give_back`), so
-  re-running the command trains their weights first.
+* **Ctrl-C or a crash.** The trials in training are failed and queued again
+  (:func:`give_back`), so re-running the command trains their weights first.
 
 A failed trial that was queued again never counts; its retry has the same parameters, a new
-trial number and the user attribute ``retry_of`` (the number it retrains).
+trial number and the user attributes ``retry_of`` (the number it retrains) and ``retries``
+(how many workers died on these weights in a row; after :data:`MAX_RETRIES` they are dropped
+and the budget goes to a new trial). A running trial with no heartbeat at all (a worker killed
+between creating it and its first heartbeat, on another host, or any foreign trial on a
+storage without heartbeats) is never found stale: the workers wait for it until it is failed
+by hand (``optuna`` CLI or API), or a re-run on its own host finds its process gone.
 """
 
 from __future__ import annotations
