@@ -23,7 +23,8 @@ reproduce it (E = w, Σ E = 1), so samplers that choose weights directly (``grid
   NSGA-II on the u parameters.
 - ``grid`` — the simplex lattice ``{w : w_k = i_k/n, Σ i_k = n}`` with ``C(n+K−1, K−1)``
   points, each trained once (see :class:`SimplexGridSampler`).
-- ``adaptive`` — dichotomic search for the front's largest gap (see :class:`AdaptiveSampler`).
+- ``adaptive`` — dichotomic search for the front's largest gap (see :class:`AdaptiveSampler`;
+  experimental).
 """
 
 from __future__ import annotations
@@ -354,14 +355,13 @@ _PENDING = (TrialState.RUNNING, TrialState.WAITING)
 
 @dataclass(frozen=True)
 class Gap:
-    """One gap of the front: a cell of the triangulation of the tried weights.
+    """One gap of the front: a cell of the triangulation of the front trials' weights.
 
     ``trials`` index the complete trials (rows of the arrays given to
-    :meth:`AdaptiveSampler.gaps`) whose weights span the cell, ``volume`` is the volume of the
-    simplex between their normalized objective points and its corner (their componentwise
-    minimum), ``normal`` the weights λ ≥ 0, Σ λ = 1 under which those K points tie (None when
-    they do not face the origin), ``weights`` the proposal for the next trial and ``pending``
-    the running trials whose weights lie inside the cell.
+    :meth:`AdaptiveSampler.gaps`) whose weights span the cell, ``volume`` the hypervolume the
+    gap leaves uncovered (see :class:`AdaptiveSampler`), ``normal`` the weights λ ≥ 0, Σ λ = 1
+    under which the cell's K points tie (None when they do not face the origin), ``weights``
+    the proposal for the next trial and ``pending`` the running trials inside the cell.
     """
 
     trials: tuple[int, ...]
@@ -378,46 +378,56 @@ class Gap:
 class AdaptiveSampler(_SimplexSampler):
     """Puts the next weights into the largest gap of the current front (dichotomic search).
 
+    Experimental: the rules below are tuned on ``bench/sampling.py`` only.
+
     **Two objectives** (Aneja & Nair, "Bicriteria transportation problem", Management Science
     25(1), 1979; the NISE method of Cohon, Church & Sheer, Water Resources Research 15(5),
     1979): between two neighbouring front points a and b, the weights λ ∝ (a₂ − b₂, b₁ − a₁),
     normal to the segment ab, make a and b tie under linear scalarization, so the
     scalarization optimum for λ is either a new point between them, strictly below the
-    segment, or proves that the segment is part of the front's convex hull. The gap's size is
-    the triangle between a, b and their corner (min of a, b): ½ (b₁ − a₁)(a₂ − b₂), which
-    bounds the hypervolume a point found with λ can add there.
+    segment, or proves that the segment is part of the front's convex hull. The most
+    hypervolume a point between them can add is the rectangle (b₁ − a₁)(a₂ − b₂).
 
     **K objectives** (after Solanki, Appino & Cohon, "Approximating the noninferior set in
     multiobjective linear programming problems", EJOR 68, 1993, who split facets of the
     front's convex hull the same way): neighbours are read in weight space. The weights of the
-    complete trials are triangulated (Delaunay, in the first K − 1 coordinates; for K = 2
-    consecutive weights), so every cell has K trials with objective points p_1 … p_K; the cell's
-    gap is the simplex between those points and their corner z = min_i p_i, of volume
-    ``|det(p_i − z)| / K!`` (the triangle above for K = 2; zero when one point dominates the
-    others), and λ is the normal of the hyperplane through p_1 … p_K. Neighbours in weight
+    non-dominated complete trials (and of the single-task trials, so that the cells cover the
+    whole simplex) are triangulated — Delaunay in the first K − 1 coordinates; for K = 2
+    consecutive weights — so every cell has K trials with objective points p_1 … p_K, and λ is
+    the normal of the hyperplane through them (λ·p_i equal for all i). Neighbours in weight
     space are neighbours on the front wherever scalarization is monotone, and, unlike facets of
     the convex hull, cells also cover the unsupported and noisy parts of a trained front.
 
+    **Gap size.** The hypervolume (up to the reference 1.1 in normalized units) that a point
+    m = (z + c)/2 would add to the cell's points, where z = min_i p_i is the cell's corner (the
+    best a new point could be) and c = mean_i p_i their centroid (what interpolating them
+    gives): ``Π_k (r − m_k) − HV(max(p_i, m))``, by inclusion–exclusion over the 2^K − 1
+    subsets, and zero when a front point dominates m. For K = 2 it is 9/16 of the rectangle
+    above. The corner alone over-rates cells that touch a single-task point (a task with
+    weight 0 is not trained at all, so that point is far from the front) and the centroid
+    alone under-rates them; halfway worked best on the benchmark.
+
     **What is observed.** Trials report the study's objectives (validation metrics, each with
     the study's direction; maximized ones are negated), not the training losses the weights
-    multiply, and training is not an exact minimizer. So: (1) objectives are normalized by the
-    current front's range (ideal ↦ 0, nadir ↦ 1; units drop out, and λ is read in those units),
-    and clipped at 1.1, the usual hypervolume reference, so far-off points do not inflate a
-    gap; (2) λ is used through the weights that produced the cell, as ``w = Σ_i α_i w_i`` with
-    α the barycentric coordinates of λ in {w_i}, each clamped to at least ``1/(4K)``: when the
-    objectives are the scaled losses and training is exact this is λ itself, and otherwise
-    the proposal still lies strictly inside the cell, a safeguarded bisection that always
-    shrinks it (the cell's centroid when the points do not face the origin).
+    multiply, and training is not an exact minimizer. So: (1) gap sizes use objectives
+    normalized by the current front's range (ideal ↦ 0, nadir ↦ 1) and clipped at 1.1, so
+    far-off points do not inflate a gap; (2) λ is computed in the objectives' own units (the
+    exact tie weight when the objectives are the trained losses) and used through the weights
+    that produced the cell: ``w = Σ_i α_i w_i`` with α the barycentric coordinates of λ in
+    {w_i}; when some α_i is below 1/(2K) (λ is not safely inside the cell: other units, or an
+    inexact optimizer) or the points do not face the origin, the cell's centroid in weight
+    space instead — a safeguarded bisection that always shrinks the cell.
 
-    **Order.** The K simplex vertices (single-task weights), then the centre, then the gap of
-    highest priority: its volume, halved for each running trial whose weights lie inside the
-    cell (so parallel workers spread over different gaps). An earlier-numbered running trial
-    that has not chosen its weights yet makes this trial take the next candidate; proposals
-    within ``min_distance`` of weights already used are skipped. When no gap is left (fewer
-    than K trials, or no cell with a positive volume) a uniform draw seeded by (seed, trial
-    number). Deterministic: the proposal depends only on the study's trials and the seed.
-    The study must have K objectives (one per weight); otherwise only vertices, centre and
-    uniform draws are used.
+    **Order.** The K simplex vertices (single-task weights), the centre, the K midpoints
+    between each vertex and the centre, then the gap of highest priority: its size, halved
+    for each running trial whose weights lie inside the cell (so parallel workers spread over
+    different gaps). An earlier-numbered running trial that has not chosen its weights yet
+    makes this trial take the next candidate; proposals within ``min_distance`` of weights
+    already used are skipped. When no gap is left (fewer than K front trials, degenerate
+    geometry, or no cell with a positive size) a uniform draw seeded by (seed, trial number).
+    Deterministic: the proposal depends only on the study's trials and the seed. The study
+    must have K objectives (one per weight); otherwise only the start points and uniform draws
+    are used.
     """
 
     def __init__(self, n_tasks: int, seed: int = 0, *, min_distance: float = 1e-3) -> None:
@@ -443,7 +453,7 @@ class AdaptiveSampler(_SimplexSampler):
 
     def _startup(self, used: np.ndarray) -> Iterator[np.ndarray]:
         k = self.n_tasks
-        for w in [*np.eye(k), np.full(k, 1.0 / k)]:
+        for w in [*np.eye(k), np.full(k, 1.0 / k), *(np.eye(k) + 1.0 / k) / 2]:
             if not _near_any(w[None], used, self.min_distance)[0]:
                 yield w
 
@@ -466,7 +476,9 @@ class AdaptiveSampler(_SimplexSampler):
         used = weights if used is None else used
         pending = np.empty((0, k)) if pending is None else pending
         on_front = np.flatnonzero(_non_dominated(values))
-        cells = on_front[_weight_cells(weights[on_front])] if len(on_front) else []
+        corners = np.flatnonzero(weights.max(axis=1) >= 1.0 - 1e-9)  # single-task trials
+        spanning = np.union1d(on_front, corners)  # the vertices keep the whole simplex covered
+        cells = spanning[_weight_cells(weights[spanning])] if len(on_front) else []
         if len(cells) == 0:
             return
         front = values[on_front]
@@ -487,7 +499,7 @@ class AdaptiveSampler(_SimplexSampler):
             if normal is None:
                 proposal = bracket.mean(axis=0)
             else:
-                proposal = _clamped_combination(normal, bracket, 1.0 / (2 * k))
+                proposal = _safeguarded_combination(normal, bracket, 1.0 / (2 * k))
             if _near_any(proposal[None], used, self.min_distance)[0]:
                 continue
             yield Gap(
@@ -499,22 +511,22 @@ _REFERENCE = 1.1  # the hypervolume reference point in normalized units: nadir +
 
 
 def _uncovered(points: np.ndarray, front: np.ndarray, reference: float) -> np.ndarray:
-    """For each cell (C, K points, K objectives; minimization, normalized): the hypervolume
-    (up to ``reference``) that the cell's corner z = min_i p_i dominates and none of its K
-    points does, ``Π_k (r − z_k) − HV(p_1 … p_K)`` with the points' hypervolume by
-    inclusion–exclusion over the 2^K − 1 subsets; zero when a front point weakly dominates z.
-    """
+    """For each cell (C, K points, K objectives; minimization, normalized): the hypervolume (up
+    to ``reference``) that m = (corner + centroid)/2 of the cell's points would add to them,
+    ``Π_k (r − m_k) − HV(max(p_1, m) … max(p_K, m))`` by inclusion–exclusion over the 2^K − 1
+    subsets; zero when a front point weakly dominates m (see :class:`AdaptiveSampler`)."""
     c, k, _ = points.shape
     r = np.full(k, reference)
-    corner = points.min(axis=1)
-    box = np.prod(np.clip(r - corner, 0.0, None), axis=1)
+    centre = 0.5 * (points.mean(axis=1) + points.min(axis=1))
+    limited = np.maximum(points, centre[:, None, :])
+    box = np.prod(np.clip(r - centre, 0.0, None), axis=1)
     covered = np.zeros(c)
     for size in range(1, k + 1):
         for subset in itertools.combinations(range(k), size):
-            joint = points[:, list(subset), :].max(axis=1)
+            joint = limited[:, list(subset), :].max(axis=1)
             covered += (-1) ** (size + 1) * np.prod(np.clip(r - joint, 0.0, None), axis=1)
     gap = np.clip(box - covered, 0.0, None)
-    dominated = np.all(front[None, :, :] <= corner[:, None, :] + 1e-12, axis=2).any(axis=1)
+    dominated = np.all(front[None, :, :] <= centre[:, None, :] + 1e-12, axis=2).any(axis=1)
     return np.where(dominated, 0.0, gap)
 
 
@@ -624,8 +636,9 @@ def _near_any(w: np.ndarray, others: np.ndarray, distance: float) -> np.ndarray:
     return d.min(axis=1) < distance
 
 
-def _clamped_combination(normal: np.ndarray, bracket: np.ndarray, floor: float) -> np.ndarray:
-    alpha = np.maximum(_barycentric(normal, bracket), floor)
-    alpha /= alpha.sum()
+def _safeguarded_combination(normal: np.ndarray, bracket: np.ndarray, floor: float) -> np.ndarray:
+    alpha = _barycentric(normal, bracket)
+    if np.any(alpha < floor):  # λ is not safely inside the cell: bisect it instead
+        alpha = np.full(len(bracket), 1.0 / len(bracket))
     w = np.maximum(bracket.T @ alpha, 0.0)
     return w / w.sum()

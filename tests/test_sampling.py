@@ -198,10 +198,13 @@ def test_grid_resolution_from_the_budget_and_its_errors() -> None:
 
 
 def hand_made_study() -> optuna.Study:
-    """Vertices and centre done: a = (0, 1) from w = (1, 0), c = (1, 0) from w = (0, 1) and
-    b = (0.2, 0.35) from the centre. Gaps (uncovered rectangles): c–b 0.8 × 0.35 and b–a 0.2 × 0.65."""
+    """The start done: a = (0, 1) from w = (1, 0), c = (1, 0) from w = (0, 1), b = (0.2, 0.35)
+    from the centre, and two dominated points from the vertex–centre midpoints. Gaps: c–b
+    (rectangle 0.8 × 0.35) and b–a (rectangle 0.2 × 0.65)."""
     study = optuna.create_study(directions=["minimize"] * 2, sampler=AdaptiveSampler(2, seed=0))
-    for w, f in (([1, 0], [0, 1]), ([0, 1], [1, 0]), ([0.5, 0.5], [0.2, 0.35])):
+    start = [([1, 0], [0, 1]), ([0, 1], [1, 0]), ([0.5, 0.5], [0.2, 0.35])]
+    start += [([0.75, 0.25], [1, 1]), ([0.25, 0.75], [1, 1])]
+    for w, f in start:
         study.add_trial(
             create_trial(params=weights_to_params(w), distributions=search_space(2), values=f)
         )
@@ -232,13 +235,13 @@ def test_adaptive_gap_sizes_and_maximization() -> None:
     w = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
     y = np.array([[0.0, 1.0], [1.0, 0.0], [0.2, 0.35]])
     gaps = list(sampler.gaps(w, y))
-    assert [g.volume for g in gaps] == pytest.approx([0.28, 0.13])
+    assert [g.volume for g in gaps] == pytest.approx([0.28 * 9 / 16, 0.13 * 9 / 16])
     assert {g.trials for g in gaps} == {(1, 2), (2, 0)}
     # the same front as maximized objectives gives the same proposal through the study
     study = optuna.create_study(directions=["maximize"] * 2, sampler=AdaptiveSampler(2))
-    for wi, yi in zip(w, y):
+    for t in hand_made_study().trials:
         study.add_trial(
-            create_trial(params=weights_to_params(wi), distributions=search_space(2), values=-yi)
+            create_trial(params=t.params, distributions=t.distributions, values=-np.array(t.values))
         )
     np.testing.assert_allclose(suggest_weights(study.ask(), 2), gaps[0].weights, atol=1e-12)
 
