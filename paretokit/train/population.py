@@ -62,7 +62,7 @@ CPU_MEMORY_FRACTION = 0.5
 PROBE_STEPS = 3
 
 # Activations that act elementwise and have no parameters: the ``linear`` path applies them to
-# the stacked (P, B, H) activations as they are. Exact types only (a subclass may override
+# the stacked activations as they are. Exact types only (a subclass may override
 # ``forward``).
 ELEMENTWISE = (
     nn.ReLU, nn.SiLU, nn.Tanh, nn.GELU, nn.Sigmoid, nn.LeakyReLU, nn.ELU, nn.Softplus,
@@ -87,7 +87,8 @@ def train_population(
     train_run's message and leaves the others untouched: nothing couples the members' numbers.
     ``on_epoch(epoch, epochs)`` is called once per population epoch. ``train_seconds`` and
     ``step_ms`` of each member are amortized: the population's training wall time divided by
-    P (and by the steps). ``mean_weights`` is the member's normalized weight vector (as train_run reports it).
+    P (and by the steps). ``mean_weights`` is the member's normalized weight vector (as
+    train_run reports it).
     ``path`` forces a way of batching the members (``linear``, ``vmap`` or ``loop``; ``auto``
     picks ``linear`` where the model allows it, ``loop`` for BatchNorm, else ``vmap``, falling
     back to ``loop`` where vmap fails).
@@ -182,10 +183,11 @@ def auto_population_size(problem: Problem, config: RunConfig, limit: int = 64) -
     member's cost m and the rest the fixed cost f (data, workspace). P is the largest value with
     f + P·m ≤ 80% of the memory that was free before the probe.
 
-    CPU: more members than cores keep the matrix units busy, but beyond about 16 the step time
-    grows linearly (the products are compute-bound), so P = min(limit, 16), further bounded so
-    that P members' parameters, gradients, Adam moments and activations of one evaluation chunk
-    fit in half of the available RAM.
+    CPU: the members' products already keep the cores' arithmetic units busy at a few members
+    (bench/sweep.py shows how close to a large matrix product's rate they run), so a larger P
+    gains little per trial; P = min(limit, 16) (issue 6's working point), further bounded so
+    that P members' parameters, gradients, Adam moments and the activations of one evaluation
+    chunk fit in half of the available RAM.
     """
     if limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")
@@ -286,6 +288,16 @@ def stack_copies(t: Tensor, n: int) -> Tensor:
     return t.detach().unsqueeze(0).repeat(n, *([1] * t.dim())).contiguous()
 
 
+def stacked_state(model: nn.Module, n_members: int) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """The model's parameters and buffers, each as ``n_members`` stacked copies, by name."""
+    params = {
+        name: stack_copies(p, n_members).requires_grad_(p.requires_grad)
+        for name, p in model.named_parameters()
+    }
+    buffers = {name: stack_copies(b, n_members) for name, b in model.named_buffers()}
+    return params, buffers
+
+
 class VmapPopulation(Population):
     """Any model: ``functional_call`` on stacked parameters and buffers under ``vmap``. The
     first batch that vmap cannot handle switches to the member loop for good (before any
@@ -295,11 +307,7 @@ class VmapPopulation(Population):
 
     def __init__(self, problem: Problem, model: MultiTaskModel, n_members: int) -> None:
         super().__init__(problem, model, n_members)
-        self.params = {
-            name: stack_copies(p, n_members).requires_grad_(p.requires_grad)
-            for name, p in model.named_parameters()
-        }
-        self.buffers = {name: stack_copies(b, n_members) for name, b in model.named_buffers()}
+        self.params, self.buffers = stacked_state(model, n_members)
         self._loop: LoopPopulation | None = None
 
         def member_losses(params: dict, buffers: dict, x: Tensor, y: Tensor) -> Tensor:
@@ -354,15 +362,9 @@ class LoopPopulation(Population):
     ) -> None:
         super().__init__(problem, model, n_members)
         if stacked is None:
-            stacked = VmapPopulation.__new__(VmapPopulation)
-            stacked.params = {
-                name: stack_copies(p, n_members).requires_grad_(p.requires_grad)
-                for name, p in model.named_parameters()
-            }
-            stacked.buffers = {
-                name: stack_copies(b, n_members) for name, b in model.named_buffers()
-            }
-        self.params, self.buffers = stacked.params, stacked.buffers
+            self.params, self.buffers = stacked_state(model, n_members)
+        else:  # take over a vmap population's tensors
+            self.params, self.buffers = stacked.params, stacked.buffers
         self._rng: list[tuple[Tensor, Tensor | None]] | None = None
 
     def parameters(self) -> list[Tensor]:
