@@ -175,7 +175,7 @@ class _SimplexSampler(BaseSampler):
 
     def __init__(self, n_tasks: int, seed: int = 0) -> None:
         self.n_tasks = n_tasks
-        self.seed = seed
+        self.seed = int(seed) % 2**32  # generators take non-negative seeds
         self._space = search_space(n_tasks)
 
     def infer_relative_search_space(

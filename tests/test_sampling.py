@@ -131,9 +131,10 @@ def test_dirichlet_is_uniform_on_the_simplex() -> None:
 
 
 def test_qmc_and_dirichlet_depend_on_the_trial_number_only() -> None:
-    """Two workers of one study with the same seed draw different weights per trial."""
-    for name in ("qmc", "dirichlet"):
-        study = optuna.create_study(sampler=make_sampler(name, 0, 3))
+    """Two workers of one study with the same seed draw different weights per trial; any int
+    is a seed."""
+    for name in ("qmc", "dirichlet", "adaptive"):
+        study = optuna.create_study(sampler=make_sampler(name, -5, 3))
         a, b = study.ask(), study.ask()
         assert suggest_weights(a, 3) != suggest_weights(b, 3)
 
