@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from paretokit.errors import ParetokitError
 from paretokit.results import Results
 
 
@@ -81,7 +82,9 @@ def delta_m(
     then over the T tasks, ``Δp = 100/T · Σ_t 1/N_t Σ_{j∈t} (−1)^{h_j} (M_m,j − M_b,j)/M_b,j``.
     The two agree when every task has exactly one metric (as in a paretokit results file,
     which stores each task's primary metric); they differ on e.g. NYUv2's 3 tasks × 9 metrics,
-    so say which one a published number uses before comparing.
+    so say which one a published number uses before comparing. Sign: LibMTL prints ``Δp``
+    with the opposite sign (``(−1)^{h_j}(M_b,j − M_m,j)/M_b,j``: positive = better); this
+    function keeps lower-is-better for both variants, so negate it to compare with LibMTL.
     Metrics with a zero or NaN baseline give NaN.
     """
     cols = list(table.columns)
@@ -275,8 +278,11 @@ class Normalization:
 
     @property
     def span(self) -> np.ndarray:
+        """``nadir − ideal``; where all points agree on a metric, its absolute value (or 1 at
+        0), so that the reference margin stays relative to the metric's size."""
         s = self.nadir - self.ideal
-        return np.where(s > 0, s, 1.0)  # a metric on which all points agree keeps unit scale
+        flat = np.where(np.abs(self.ideal) > 0, np.abs(self.ideal), 1.0)
+        return np.where(s > 0, s, flat)
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
         """Normalized minimization coordinates of metric rows (n, M) or (M,)."""
@@ -291,9 +297,10 @@ class Normalization:
 
 
 def reference_point(norm: Normalization, margin: float = 0.1) -> np.ndarray:
-    """The default hypervolume reference: the nadir plus ``margin`` of each metric's range,
-    i.e. ``1 + margin`` in every normalized coordinate (so boundary points still count)."""
-    return np.full(len(norm.ideal), 1.0 + margin)
+    """The default hypervolume reference in normalized coordinates: the nadir plus
+    ``margin`` of each metric's range (``1 + margin`` where the points span a range, so that
+    boundary points still count; ``margin`` of the value itself where they all agree)."""
+    return (norm.nadir - norm.ideal) / norm.span + margin
 
 
 def epsilon_indicator(
@@ -302,10 +309,13 @@ def epsilon_indicator(
     """Additive ε-indicator of ``point`` against ``front`` (Zitzler et al., IEEE TEVC 2003),
     ``ε = min_{f ∈ front} max_j (f_j − p_j)`` in minimization space (normalize first).
 
-    ε < 0: some front point is better than ``point`` by at least |ε| in every metric — every
-    metric of ``point`` must improve by |ε| for it to reach the front. ε = 0: the front
-    weakly dominates (matches) it. ε > 0: ``point`` lies beyond the front; every front point
-    would have to improve by ε in some metric to weakly dominate it. ``inf`` for an empty front.
+    ε ≤ 0 exactly when some front point weakly dominates ``point`` (no worse in any metric).
+    ε < 0: some front point is better by at least |ε| in every metric — every metric of
+    ``point`` must improve by |ε| for it to reach the front. ε = 0: the best front point is
+    no worse anywhere and equal in at least one metric (it may still be strictly better in
+    the others, i.e. dominate ``point``). ε > 0: ``point`` lies beyond the front; every front
+    point would have to improve by ε in some metric to weakly dominate it. ``inf`` for an
+    empty front.
     """
     return float(epsilon_trace(point, front, higher_is_better)[-1]) if len(front) else math.inf
 
@@ -372,6 +382,36 @@ def sweep_frontier(results: Results, split: str, study: str | None = None) -> pd
     return front.sort_values(first, ascending=not hib[0]).reset_index(drop=True)
 
 
+SETTING_KEYS = ("problem", "epochs", "batch_size", "lr")
+
+
+def training_settings(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """The training settings (problem, epochs, batch size, lr) present in ``rows``, in order of
+    first appearance: runs are comparable only within one setting."""
+    if rows.empty:
+        return []
+    return rows[list(SETTING_KEYS)].drop_duplicates().to_dict(orient="records")
+
+
+def choose_setting(rows: pd.DataFrame, wanted: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The one training setting of ``rows`` that matches ``wanted`` (a subset of epochs,
+    batch_size, lr; None values ignored). A clear error when none or several match."""
+    wanted = {k: v for k, v in (wanted or {}).items() if v is not None}
+    matches = [s for s in training_settings(rows) if all(s[k] == v for k, v in wanted.items())]
+    if len(matches) == 1:
+        return matches[0]
+    listed = "; ".join(
+        f"epochs={s['epochs']} batch_size={s['batch_size']} lr={s['lr']:g}"
+        for s in (matches or training_settings(rows))
+    )
+    if not matches:
+        raise ParetokitError(f"no runs with {wanted}; the file holds: {listed}")
+    raise ParetokitError(
+        f"the file holds {len(matches)} training settings ({listed}); "
+        "choose one with --epochs, --batch-size and --lr"
+    )
+
+
 def setting_rows(
     frame: pd.DataFrame, setting: dict[str, Any], kind: str | None = None
 ) -> pd.DataFrame:
@@ -401,7 +441,7 @@ def stl_baseline(
         if len(vals):
             out[t] = {
                 "mean": float(vals.mean()),
-                "std": float(vals.std(ddof=0)),
+                "std": float(vals.std(ddof=1)) if len(vals) > 1 else math.nan,
                 "seeds": len(vals),
             }
     return pd.DataFrame.from_dict(out, orient="index")
@@ -448,7 +488,8 @@ def compare_table(
         mean = points.mean(axis=0)
         rec = {"method": label, "seeds": len(runs)}
         for k, t in enumerate(tasks):
-            rec[t], rec[f"{t}.std"] = mean[k], float(points[:, k].std())
+            rec[t] = mean[k]
+            rec[f"{t}.std"] = float(points[:, k].std(ddof=1)) if len(points) > 1 else np.nan
         rec["delta_m"] = delta_m_rows(mean, base, hib) if np.isfinite(base).all() else np.nan
         if len(sweep):
             hit = sum(len(dominated_by_any(p, sweep, hib)) > 0 for p in points)

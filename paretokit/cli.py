@@ -402,6 +402,9 @@ def plot(
         "auto", help="auto (pairwise panels up to 3 tasks, else parallel), pairs or parallel."
     ),
     three_d: bool = typer.Option(False, "--3d", help="With 3 tasks: add a 3-D view of the front."),
+    epochs: int = typer.Option(None, help="With several training settings in the file: which."),
+    batch_size: int = typer.Option(None, help="With several training settings: which."),
+    lr: float = typer.Option(None, help="With several training settings: which."),
 ) -> None:
     """Draw the sweep frontier (and the methods' points) from a results file."""
     from paretokit.plot import plot_frontier
@@ -410,7 +413,10 @@ def plot(
     if split not in SPLITS:
         raise ParetokitError(f"--split must be one of {', '.join(SPLITS)}")
     results = read_results(results_file)
-    path = plot_frontier(results, out, split, title=title, dpi=dpi, view=view, three_d=three_d)
+    setting = {"epochs": epochs, "batch_size": batch_size, "lr": lr}
+    path = plot_frontier(
+        results, out, split, title=title, dpi=dpi, view=view, three_d=three_d, setting=setting
+    )
     console.print(f"wrote {path}")
 
 

@@ -196,7 +196,9 @@ def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None
     if out.exists():
         existing = read_results(out)
         have_stl = not analysis.setting_rows(existing.frame, setting, kind="stl").empty
-    runs = plan_runs(list(options), options, problem, setting, config.seeds, want_stl or not have_stl)
+    runs = plan_runs(
+        list(options), options, problem, setting, config.seeds, want_stl or not have_stl
+    )
     done = existing_run_ids(out)
     todo = [r for r in runs if r.run_id not in done]
     if cb.on_plan:

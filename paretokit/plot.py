@@ -15,8 +15,10 @@ its direction.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -80,11 +82,14 @@ def plot_frontier(
     dpi: int = 150,
     view: str = "auto",
     three_d: bool = False,
+    setting: Mapping[str, Any] | None = None,
 ) -> Path:
     """Draw the frontier figure for ``split`` into ``out`` (format from its extension).
 
     ``view``: ``auto`` (pairwise panels up to K = 3, parallel coordinates beyond), ``pairs``
-    or ``parallel``; ``three_d`` adds a 3-D view of the front when K = 3.
+    or ``parallel``; ``three_d`` adds a 3-D view of the front when K = 3. Only runs of one
+    training setting are drawn together: ``setting`` (some of epochs, batch_size, lr) picks
+    it when the file holds several.
     """
     out = Path(out)
     if out.suffix.lower() not in FORMATS:
@@ -96,6 +101,11 @@ def plot_frontier(
     tasks = list(results.meta.tasks)
     if three_d and len(tasks) != 3:
         raise ParetokitError(f"--3d needs exactly 3 tasks; this file has {len(tasks)}")
+    rows = results.ok(split=split)
+    if rows.empty:
+        raise ParetokitError(f"the results file has no finished runs on {split!r}")
+    chosen = analysis.choose_setting(rows, setting)
+    results = Results(analysis.setting_rows(results.frame, chosen), results.meta)
     cols = results.metric_columns()
     sweep = analysis.sweep_points(results, split)
     points = sweep[cols].to_numpy(float) if not sweep.empty else np.empty((0, len(tasks)))
@@ -122,13 +132,18 @@ def plot_frontier(
         n_front = int(on_front.sum())
         fig.suptitle(
             title
-            or f"{results.meta.problem}: {len(points)} sweep points, {n_front} non-dominated "
+            or f"{results.meta.problem}: {len(points)} sweep point{'' if len(points) == 1 else 's'}, "
+            f"{n_front} non-dominated "
             f"({split} split)"
         )
         out.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out, dpi=dpi)
         plt.close(fig)
     return out
+
+
+def _seeds(n: int) -> str:
+    return f"{n} seed{'' if n == 1 else 's'}"
 
 
 def _style(m: int) -> dict[str, object]:
@@ -160,7 +175,7 @@ def _pairs(tasks, points, on_front, methods, stl, three_d):
         loc="outside lower center",
         ncol=min(len(labels), 2 * ncols),
         frameon=False,
-        title="methods: large marker = mean ± 1 std over seeds,\nsmall markers = each seed",
+        title="methods: large marker = mean ± 1 sample std over seeds,\nsmall markers = each seed",
         title_fontsize=9,
     )
     return fig
@@ -177,7 +192,7 @@ def _panel(ax, tasks, i, j, points, on_front, methods, stl) -> None:
             c=SWEEP_COLOUR,
             alpha=0.6,
             lw=0,
-            label="sweep point",
+            label="dominated sweep point" if (~on_front).any() else None,
         )
         ax.scatter(
             points[on_front, i],
@@ -195,7 +210,8 @@ def _panel(ax, tasks, i, j, points, on_front, methods, stl) -> None:
     for m, (name, seeds) in enumerate(methods.items()):
         style = _style(m)
         ax.scatter(seeds[:, i], seeds[:, j], s=16, alpha=0.45, lw=0, zorder=4, **style)
-        mean, std = seeds.mean(axis=0), seeds.std(axis=0)
+        mean = seeds.mean(axis=0)
+        std = seeds.std(axis=0, ddof=1) if len(seeds) > 1 else np.zeros_like(mean)
         ax.errorbar(
             mean[i],
             mean[j],
@@ -207,7 +223,7 @@ def _panel(ax, tasks, i, j, points, on_front, methods, stl) -> None:
             mew=0.6,
             ms=8,
             capsize=3,
-            label=f"{name} ({len(seeds)} seed{'s' if len(seeds) > 1 else ''})",
+            label=f"{name} ({_seeds(len(seeds))})",
             zorder=5,
         )
     if stl is not None:
@@ -269,7 +285,7 @@ def _parallel(tasks, points, on_front, methods, stl):
             up(seeds.mean(axis=0))[0],
             lw=2.2,
             ms=7,
-            label=f"{name} ({len(seeds)} seeds)",
+            label=f"{name} ({_seeds(len(seeds))})",
             **style,
         )
     if stl is not None:

@@ -32,9 +32,9 @@ from paretokit import analysis
 from paretokit.errors import ParetokitError
 from paretokit.results import SPLITS, Results, TaskMeta
 
-SETTING_KEYS = ("problem", "epochs", "batch_size", "lr")
 SWEEP_COLUMNS = (
     "dominated_seeds",
+    "mean_dominated",
     "epsilon",
     "hv_contribution",
     "hv_contribution_pct",
@@ -80,17 +80,24 @@ def build_reports(
     """One :class:`Report` per training setting present in ``results`` on ``split``."""
     if split not in SPLITS:
         raise ParetokitError(f"--split must be one of {', '.join(SPLITS)}")
-    if not margin > 0:
-        raise ParetokitError("the reference margin must be positive")
+    if not (math.isfinite(margin) and margin > 0):
+        raise ParetokitError("--margin must be a positive finite number")
     rows = results.ok(split=split)
     if rows.empty:
         raise ParetokitError(f"the results file has no finished runs on the {split!r} split")
-    settings = rows[list(SETTING_KEYS)].drop_duplicates().to_dict(orient="records")
+    failed = results.frame[(results.frame["split"] == split) & (results.frame["status"] != "ok")]
     reports = []
-    for setting in settings:
-        mask = np.logical_and.reduce([rows[k] == v for k, v in setting.items()])
-        reports.append(_report(results, rows[mask], split, setting, baseline, margin))
+    for setting in analysis.training_settings(rows):
+        r = _report(results, _of_setting(rows, setting), split, setting, baseline, margin)
+        n_failed = len(_of_setting(failed, setting))
+        if n_failed:
+            r.notes.append(f"{n_failed} failed run(s) not shown (status failed, see their error)")
+        reports.append(r)
     return reports
+
+
+def _of_setting(rows: pd.DataFrame, setting: dict[str, Any]) -> pd.DataFrame:
+    return rows if rows.empty else analysis.setting_rows(rows, setting)
 
 
 def _report(
@@ -107,7 +114,11 @@ def _report(
     hib = [t.higher_is_better for t in tasks]
     notes: list[str] = []
 
-    finite = np.isfinite(rows[cols].to_numpy(float)).all(axis=1)
+    # a sweep or method run is a point: all K metrics must be finite; an STL run of task k
+    # counts for task k only (it is the single-task model's metric)
+    finite = (
+        np.isfinite(rows[cols].to_numpy(float)).all(axis=1) | (rows["kind"] == "stl").to_numpy()
+    )
     if (~finite).any():
         notes.append(f"{int((~finite).sum())} finished run(s) with a NaN metric left out")
     rows = rows[finite]
@@ -168,6 +179,7 @@ def _report(
             dominated = [len(analysis.dominated_by_any(p, front_z, minimize)) > 0 for p in z]
             eps_seed = [analysis.epsilon_indicator(p, front_z, minimize) for p in z]
             rec["dominated_seeds"] = int(sum(dominated))
+            rec["mean_dominated"] = len(analysis.dominated_by_any(mean_z, front_z, minimize)) > 0
             rec["epsilon"] = analysis.epsilon_indicator(mean_z, front_z, minimize)
             rec["hv_contribution"] = analysis.hypervolume_contribution(
                 front_z, mean_z, ref_z, minimize
@@ -230,6 +242,7 @@ def _stl_summary(stl_rows: pd.DataFrame, names: list[str]) -> _StlSummary | None
     """The STL baseline: task k's metric from the runs trained on task k alone
     (``method == "stl:<task>"``), over seeds; None unless every task has one."""
     per_task = [stl_rows.loc[stl_rows["method"] == f"stl:{t}", f"metric.{t}"] for t in names]
+    per_task = [v[np.isfinite(v.to_numpy(float))] for v in per_task]
     if any(v.empty for v in per_task):
         return None
     stats = [analysis.summarize_seeds(v.to_numpy(float)[:, None]) for v in per_task]
@@ -317,17 +330,23 @@ def _verdict(row: dict[str, Any], have_sweep: bool, sweep_points: int) -> str:
         text = f"inside the sweep front on all seeds ({d} of {n} dominated)"
     elif d > 0:
         text = f"dominated by the sweep front in {d} of {n} seeds"
+    elif row["mean_dominated"]:
+        text = "no seed dominated, but the sweep front dominates its mean point"
     elif row["epsilon"] > MATCH_TOL:
         text = f"extends the front (+{row['hv_contribution_pct']:.2f}% hypervolume)"
     else:
-        text = "on the sweep front: matched, not dominated"
+        text = "on the sweep front: a sweep point equals its mean in some metric, worse in none"
     trials = row["sweep_trials_to_match"]
     own = f"the method trained {row['train_seconds']:.0f} s per seed"
     if math.isnan(trials):
-        text += f"; the sweep did not reach it within {sweep_points} trials ({own})"
+        text += f"; the sweep did not reach it within {plural(sweep_points, 'trial')} ({own})"
     else:
         text += (
-            f"; the sweep matched it after {int(trials)} trial(s), "
+            f"; the sweep matched it after {plural(int(trials), 'trial')}, "
             f"{row['sweep_seconds_to_match']:.0f} s of training ({own})"
         )
     return text
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

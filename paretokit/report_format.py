@@ -12,7 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from paretokit.report import Report
+from paretokit.report import Report, plural
+
+COUNT_COLUMNS = ("seeds", "dominated_seeds", "sweep_trials_to_match", "sweep_trials")
 
 
 def _num(v: float, spec: str = ".4g") -> str:
@@ -77,8 +79,9 @@ def summary_lines(report: Report) -> list[str]:
     if report.sweep is not None:
         sw = report.sweep
         lines.append(
-            f"sweep: {sw.points} trials ({sw.seconds:.0f} s of training), {sw.front_size} on the "
-            f"front; hypervolume {sw.hypervolume:.4f} (metrics scaled to ideal 0, nadir 1)"
+            f"sweep: {plural(sw.points, 'trial')} ({sw.seconds:.0f} s of training), "
+            f"{sw.front_size} on the front; hypervolume {sw.hypervolume:.4f} "
+            "(metrics scaled to ideal 0, nadir 1)"
         )
     if report.baseline != "stl":
         lines.append(f"Δm% against {report.baseline!r}")
@@ -174,7 +177,13 @@ def to_csv(reports: Sequence[Report]) -> str:
             t["sweep_trials"], t["sweep_front_size"] = r.sweep.points, r.sweep.front_size
             t["sweep_hypervolume"] = r.sweep.hypervolume
         frames.append(t)
-    return pd.concat(frames, ignore_index=True).to_csv(index=False) if frames else ""
+    if not frames:
+        return ""
+    table = pd.concat(frames, ignore_index=True)
+    for col in COUNT_COLUMNS:  # counts stay integers next to the STL row's empty cells
+        if col in table.columns:
+            table[col] = table[col].astype("Int64")
+    return table.to_csv(index=False)
 
 
 def dumps_json(reports: Sequence[Report]) -> str:

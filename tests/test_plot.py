@@ -116,3 +116,26 @@ def test_cli_plot_options(tmp_path):
     assert "T3" in fig.read_text() and "3-D view of the front" in fig.read_text()
     bad = runner.invoke(app, ["plot", str(tmp_path / "r.parquet"), "--view", "cube"])
     assert bad.exit_code == 1 and "--view" in bad.stderr
+
+
+def test_one_training_setting_per_figure(tmp_path):
+    res = make_file(tmp_path / "r.parquet", 2)
+    frame = res.frame.copy()
+    frame["lr"] = 0.5
+    frame["run_id"] = frame["run_id"] + "-lr0.5"
+    from paretokit.results import append_results
+
+    append_results(tmp_path / "r.parquet", frame.to_dict("records"), res.meta)
+    both = read_results(tmp_path / "r.parquet")
+    with pytest.raises(ParetokitError, match="2 training settings"):
+        plot_frontier(both, tmp_path / "f.svg")
+    plot_frontier(both, tmp_path / "f.svg", setting={"lr": 0.5})
+    assert "alpha (3 seeds)" in (tmp_path / "f.svg").read_text()  # not 6: one setting only
+    with pytest.raises(ParetokitError, match="no runs with"):
+        plot_frontier(both, tmp_path / "f.svg", setting={"lr": 0.7})
+    result = runner.invoke(
+        app, ["plot", str(tmp_path / "r.parquet"), "--out", str(tmp_path / "g.png")]
+    )
+    assert result.exit_code == 1 and "--epochs, --batch-size and --lr" in result.stderr
+    ok = ["plot", str(tmp_path / "r.parquet"), "--out", str(tmp_path / "g.png"), "--lr", "0.5"]
+    assert runner.invoke(app, ok).exit_code == 0

@@ -119,7 +119,7 @@ def test_every_number_by_hand(tmp_path):
     assert "extends the front" in t.loc["m2", "verdict"]
     assert "the sweep did not reach it within 4 trials" in t.loc["m2", "verdict"]
     assert (
-        "after 3 trial(s), 40 s of training (the method trained 32 s per seed)"
+        "after 3 trials, 40 s of training (the method trained 32 s per seed)"
         in (t.loc["m1", "verdict"])
     )
     # per-seed rows
@@ -189,7 +189,8 @@ def test_cli_formats_on_the_hand_built_file(tmp_path):
         (["report", "nope.parquet"], "does not exist"),
         (["report", "{file}", "--split", "train"], "--split"),
         (["report", "{file}", "--format", "xml"], "--format"),
-        (["report", "{file}", "--margin", "0"], "margin"),
+        (["report", "{file}", "--margin", "0"], "--margin"),
+        (["report", "{file}", "--margin", "inf"], "--margin"),
     ],
 )
 def test_report_user_errors(tmp_path, monkeypatch, args, fragment):
@@ -235,3 +236,58 @@ def test_compare_stl_adds_only_the_baselines(tmp_path):
     (rep,) = build_reports(read_results(out))
     assert list(rep.methods["method"]) == ["stl"]
     assert not any("no STL rows" in n for n in rep.notes)
+
+
+def test_no_seed_dominated_but_the_mean_is(tmp_path):
+    # a ↓, b ↑: the sweep point (1.0, 0.5) dominates neither seed (0.5, 0.2) nor (1.6, 0.8),
+    # but it dominates their mean (1.05, 0.5)
+    path = tmp_path / "r.parquet"
+    rows = _record("s0", "sweep", "sweep", (1.0, 0.5), trial=0).rows()
+    rows += _record("m:0", "method", "m", (0.5, 0.2), seed=0).rows()
+    rows += _record("m:1", "method", "m", (1.6, 0.8), seed=1).rows()
+    append_results(path, rows, META)
+    (rep,) = build_reports(read_results(path))
+    row = rep.methods.set_index("method").loc["m"]
+    assert row["dominated_seeds"] == 0 and row["mean_dominated"]
+    assert row["verdict"].startswith("no seed dominated, but the sweep front dominates its mean")
+
+
+def test_stl_runs_count_for_their_own_task_only(tmp_path):
+    path = tmp_path / "r.parquet"
+    rows = _record("s0", "sweep", "sweep", (1.0, 0.5), trial=0).rows()
+    rows += _record("stl:a", "stl", "stl:a", (1.0, float("nan"))).rows()
+    rows += _record("stl:b", "stl", "stl:b", (float("nan"), 0.7)).rows()
+    rows += _record("m", "method", "m", (1.1, 0.77)).rows()
+    append_results(path, rows, META)
+    (rep,) = build_reports(read_results(path))
+    assert rep.notes == []
+    t = rep.methods.set_index("method")
+    assert t.loc["stl", "a"] == 1.0 and t.loc["stl", "b"] == 0.7
+    assert t.loc["m", "delta_m"] == pytest.approx(50 * (0.1 / 1.0 - 0.07 / 0.7))
+
+
+def test_two_settings_two_reports_and_failed_runs_noted(tmp_path):
+    path = tmp_path / "r.parquet"
+    write_file(path)
+    other = _record("x:0", "method", "m1", (2.0, 0.6))
+    other.lr = 0.1
+    append_results(path, other.rows(), META)
+    append_results(path, _record("f", "method", "m3", None, status="failed").rows(), META)
+    reps = build_reports(read_results(path))
+    assert [r.setting["lr"] for r in reps] == [0.01, 0.1]
+    assert list(reps[1].methods["method"]) == ["m1"] and reps[1].sweep is None
+    assert "1 failed run(s) not shown (status failed, see their error)" in reps[0].notes
+    assert list(reps[0].methods["method"]) == ["stl", "m1", "m2"]  # the lr=0.1 run not mixed in
+    csv = pd.read_csv(
+        io.StringIO(runner.invoke(app, ["report", str(path), "--format", "csv"]).stdout)
+    )
+    assert sorted(set(csv["lr"])) == [0.01, 0.1]
+
+
+def test_reference_margin_where_all_points_agree(tmp_path):
+    path = tmp_path / "r.parquet"
+    append_results(path, _record("s0", "sweep", "sweep", (2.0, 0.5), trial=0).rows(), META)
+    (rep,) = build_reports(read_results(path), margin=0.1)
+    # one point: each range is empty, so the margin is 10% of the value itself
+    np.testing.assert_allclose(rep.reference, [2.2, 0.45])
+    assert rep.sweep.hypervolume == pytest.approx(0.1 * 0.1)
