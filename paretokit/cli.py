@@ -40,8 +40,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)  # lines are not cut at 80 columns when piped
+err_console = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = ("table", "json", "csv", "markdown")
 
@@ -435,7 +435,7 @@ def merge(
     from paretokit.results import merge_results
 
     rows, dropped = merge_results(files, out)
-    console.print(f"{rows} rows in {escape(str(out))} ({dropped} duplicate rows dropped)")
+    _wide_console().print(f"{rows} rows in {escape(str(out))} ({dropped} duplicate rows dropped)")
 
 
 @app.command()
@@ -451,7 +451,7 @@ def export(
     from paretokit.sweep import export_study
 
     rows = export_study(storage, study_name, out)
-    console.print(f"{rows} new rows from study {escape(study_name)} → {escape(str(out))}")
+    _wide_console().print(f"{rows} new rows from study {escape(study_name)} → {escape(str(out))}")
 
 
 @app.command()
