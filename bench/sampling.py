@@ -4,27 +4,29 @@
     python bench/sampling.py --ks 2 --seeds 5 --samplers adaptive dirichlet
 
 The problem is ``synthetic`` (Ma et al.'s generator, correlation 0.5, equal scales) made small
-so that a trial trains in about a tenth of a second: 1,000 samples, 8 epochs of batch 200, lr
-5e-3, training seed 0, CPU, one thread. A trial trains ``FixedWeights(K, w)`` with
-``train_run`` exactly as a sweep trial does; its objectives are the K per-task training
-losses of the last epoch (the losses the weights scalarize; validation metrics add
-generalization noise that no sampler can aim at). Training is deterministic, so results are
-cached by weights; every sampler sees the same function w ↦ losses.
+so that a trial trains in about a twentieth of a second: 1,000 samples, 8 epochs of batch 200,
+lr 5e-3, CPU, one thread. A trial trains ``FixedWeights(K, w)`` with ``train_run`` exactly as
+a sweep trial does; its objectives are the K per-task training losses of the last epoch (the
+losses the weights scalarize; validation metrics add generalization noise that no sampler can
+aim at). Each bench seed s is its own problem instance: the data are generated with seed s
+and trained with run seed s (initialization and batch order), so the fronts differ between
+seeds (a task may be harder than the others, the front may be noisy) and no sampler is scored
+on one lucky function. Training is deterministic, so results are cached by weights; every
+sampler of one seed sees the same function w ↦ losses.
 
-Reference: the simplex lattice of resolution 100 (K = 2), 16 (K = 3) or 6 (K = 5), every
-point trained; its non-dominated points are the reference front. All hypervolumes use one
-normalization per K — the reference front's ideal ↦ 0 and nadir ↦ 1 per loss
-(``analysis.Normalization``) — and the reference point 1.1 in every normalized coordinate
-(``analysis.reference_point``, margin 0.1); ``analysis.hypervolume`` is exact. A sampler's
-score after n trials is HV(first n trials) / HV(reference front); it can pass 100% where a
-sampler finds points the lattice missed.
+Reference, per seed: the simplex lattice of resolution 100 (K = 2), 24 (K = 3) or 10 (K = 5;
+1,001 points, 126 of them train every task), every point trained; its non-dominated points
+are the reference front. All hypervolumes of one seed use one normalization — the reference
+front's ideal ↦ 0 and nadir ↦ 1 per loss (``analysis.Normalization``) — and the reference
+point 1.1 in every normalized coordinate (``analysis.reference_point``, margin 0.1);
+``analysis.hypervolume`` is exact. A sampler's score after n trials is HV(first n trials) /
+HV(reference front); it can pass 100% where a sampler finds points the lattice missed.
 
 Each sampler drives its own Optuna study through ask/tell (``suggest_weights``, train,
-``tell``) for up to a budget of trials per K (``--budget``), over ``--seeds`` sampler seeds
-(the training is the same for all seeds; ``adaptive`` is deterministic and differs between
-seeds only in its uniform fallback draws). The table prints, per sampler and K, the mean over
-seeds of the trials needed to reach 95% and 99% (">N (r/S)": reached within the budget N by
-only r of S seeds; the mean is then over those r), and the ratio adaptive / dirichlet.
+``tell``) for up to a budget of trials per K (``--budget``), with sampler seed s on instance
+s, for s = 0 … ``--seeds`` − 1. The table prints, per sampler and K, the mean over seeds of
+the trials needed to reach 95% and 99% (">N (r/S)": reached within the budget N by only r of
+S seeds; the mean is then over those r), and the ratio adaptive / dirichlet.
 """
 
 from __future__ import annotations
@@ -51,19 +53,21 @@ from paretokit.sampling import (  # noqa: E402
 )
 from paretokit.train import RunConfig, to_device, train_run  # noqa: E402
 
-REFERENCE_RESOLUTION = {2: 100, 3: 16, 4: 9, 5: 6}
+REFERENCE_RESOLUTION = {2: 100, 3: 24, 4: 12, 5: 10}
 DEFAULT_BUDGET = {2: 60, 3: 120, 4: 160, 5: 200}
 TARGETS = (0.95, 0.99)
 CORRELATION = 0.5
 
 
 class Objective:
-    """w ↦ the K per-task training losses of the last epoch, cached by weights."""
+    """w ↦ the K per-task training losses of the last epoch, cached by weights. ``seed`` sets
+    the problem instance: the generated data and the training run (initialization and batch
+    order)."""
 
-    def __init__(self, k: int, correlation: float = CORRELATION) -> None:
-        self.problem = Synthetic(tasks=k, n_samples=1000, correlation=correlation)
+    def __init__(self, k: int, seed: int = 0, correlation: float = CORRELATION) -> None:
+        self.problem = Synthetic(tasks=k, n_samples=1000, correlation=correlation, seed=seed)
         device = torch.device("cpu")
-        self.config = RunConfig(epochs=8, batch_size=200, lr=5e-3, seed=0, device=device)
+        self.config = RunConfig(epochs=8, batch_size=200, lr=5e-3, seed=seed, device=device)
         self.data = to_device(self.problem.splits(), device)
         self.k = k
         self.cache: dict[tuple[float, ...], np.ndarray] = {}
@@ -164,26 +168,27 @@ def main() -> None:
 
     table: dict[tuple[str, int], list[list[int | None]]] = {}
     for k in args.ks:
-        start = time.perf_counter()
-        objective = Objective(k, args.correlation)
-        ref = Reference(objective, resolution[k])
-        print(
-            f"K={k}: reference lattice n={resolution[k]} ({ref.size} points, "
-            f"{len(ref.front)} on the front), {time.perf_counter() - start:.0f} s",
-            flush=True,
-        )
-        for name in args.samplers:
+        seconds = dict.fromkeys(["reference", *args.samplers], 0.0)
+        for seed in range(args.seeds):
             start = time.perf_counter()
-            runs = [
-                trials_to_targets(name, seed, budgets[k], objective, ref)
-                for seed in range(args.seeds)
-            ]
-            table[(name, k)] = runs
+            objective = Objective(k, seed, args.correlation)
+            ref = Reference(objective, resolution[k])
+            seconds["reference"] += time.perf_counter() - start
             print(
-                f"  {name:9s} {[r[0] for r in runs]} / {[r[1] for r in runs]}  "
-                f"({time.perf_counter() - start:.0f} s, {objective.trained} runs trained so far)",
+                f"K={k} seed {seed}: reference lattice n={resolution[k]} ({ref.size} points, "
+                f"{len(ref.front)} on the front, HV of the centre alone "
+                f"{ref.score_raw(objective(np.full(k, 1.0 / k))[None]) / ref.hv:.0%})",
                 flush=True,
             )
+            for name in args.samplers:
+                start = time.perf_counter()
+                runs = table.setdefault((name, k), [])
+                runs.append(trials_to_targets(name, seed, budgets[k], objective, ref))
+                seconds[name] += time.perf_counter() - start
+        for name in args.samplers:
+            runs = table[(name, k)]
+            print(f"  {name:9s} {[r[0] for r in runs]} / {[r[1] for r in runs]}")
+        print("  seconds: " + ", ".join(f"{n} {t:.0f}" for n, t in seconds.items()), flush=True)
     _print_table(table, args.ks, args.samplers, budgets, args.seeds)
 
 

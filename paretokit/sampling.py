@@ -378,7 +378,8 @@ class Gap:
 class AdaptiveSampler(_SimplexSampler):
     """Puts the next weights into the largest gap of the current front (dichotomic search).
 
-    Experimental: the rules below are tuned on ``bench/sampling.py`` only.
+    Experimental: the design and the bound below come from the literature; the only constants
+    (the safeguard 1/(2K), the reference 1.1, ``min_distance``) are not fitted to a benchmark.
 
     **Two objectives** (Aneja & Nair, "Bicriteria transportation problem", Management Science
     25(1), 1979; the NISE method of Cohon, Church & Sheer, Water Resources Research 15(5),
@@ -398,14 +399,24 @@ class AdaptiveSampler(_SimplexSampler):
     space are neighbours on the front wherever scalarization is monotone, and, unlike facets of
     the convex hull, cells also cover the unsupported and noisy parts of a trained front.
 
-    **Gap size.** The hypervolume (up to the reference 1.1 in normalized units) that a point
-    m = (z + c)/2 would add to the cell's points, where z = min_i p_i is the cell's corner (the
-    best a new point could be) and c = mean_i p_i their centroid (what interpolating them
-    gives): ``Π_k (r − m_k) − HV(max(p_i, m))``, by inclusion–exclusion over the 2^K − 1
-    subsets, and zero when a front point dominates m. For K = 2 it is 9/16 of the rectangle
-    above. The corner alone over-rates cells that touch a single-task point (a task with
-    weight 0 is not trained at all, so that point is far from the front) and the centroid
-    alone under-rates them; halfway worked best on the benchmark.
+    **Gap size: the sandwich bound.** If p_i minimizes w_i·f over everything training can
+    reach, every reachable point y satisfies w_i·y ≥ w_i·p_i: the K supporting hyperplanes of
+    a cell's trials bound from below what a new trial between them can reach (the outer
+    approximation of sandwich algorithms; Solanki et al. 1993 above; Ehrgott, Shao & Schöbel,
+    "An approximation algorithm for convex multi-objective programming problems", J. Global
+    Optimization 50(3), 2011; Rennen, van Dam & den Hertog, "Enhancement of sandwich
+    algorithms for approximating higher-dimensional convex Pareto sets", INFORMS J. Computing
+    23(4), 2011). Their meeting point y* (``W y* = (w_i·p_i)_i``, W the cell's weights as
+    rows, unique because the weights are affinely independent) is the best case, and the gap
+    is the hypervolume (up to the reference 1.1 in normalized units) that m = max(y*, z) would
+    add to the cell's points, ``Π_k (r − m_k) − HV(max(p_i, m))`` by inclusion–exclusion over
+    the 2^K − 1 subsets, and zero when a front point weakly dominates m. z = min_i p_i, the
+    cell's corner, is the bound without convexity; it clips y* where training is inexact (a
+    p_i that is not w_i's optimum can put y* beyond the corner). For K = 2, y* is the apex of
+    the triangle that NISE measures (a, b and their supporting lines' intersection) and the
+    gap is the rectangle (b₁ − y*₁)(a₂ − y*₂) between the apex and a, b. A cell whose trials already lie on one
+    supporting hyperplane has y* on it and no gap; a cell next to a single-task trial keeps
+    a gap as long as the hyperplanes leave room near that task's optimum.
 
     **What is observed.** Trials report the study's objectives (validation metrics, each with
     the study's direction; maximized ones are negated), not the training losses the weights
@@ -418,10 +429,16 @@ class AdaptiveSampler(_SimplexSampler):
     inexact optimizer) or the points do not face the origin, the cell's centroid in weight
     space instead — a safeguarded bisection that always shrinks the cell.
 
-    **Order.** The K simplex vertices (single-task weights), the centre, the K midpoints
-    between each vertex and the centre, then the gap of highest priority: its size, halved
-    for each running trial whose weights lie inside the cell (so parallel workers spread over
-    different gaps). An earlier-numbered running trial that has not chosen its weights yet
+    **Order.** First a fixed design, the augmented simplex-centroid design of mixture
+    experiments (Cornell, *Experiments with Mixtures*, 3rd ed., Wiley, 2002): the centre
+    (every task trained equally: with nothing known, the one point symmetric in the tasks),
+    then the K axial check blends halfway between the centre and each vertex (weight
+    (K + 1)/(2K) on one task, 1/(2K) on each other: the front's extremes among weights that
+    still train every task), then the K vertices (single-task weights: a task with weight 0 is
+    not trained at all, so these points lie far from the front and add little hypervolume;
+    they come last and make the cells cover the simplex's boundary). Then the gap of highest
+    priority: its size, halved for each running trial whose weights lie inside the cell (so
+    parallel workers spread over different gaps). An earlier-numbered running trial that has not chosen its weights yet
     makes this trial take the next candidate; proposals within ``min_distance`` of weights
     already used are skipped. When no gap is left (fewer than K front trials, degenerate
     geometry, or no cell with a positive size) a uniform draw seeded by (seed, trial number).
@@ -453,7 +470,7 @@ class AdaptiveSampler(_SimplexSampler):
 
     def _startup(self, used: np.ndarray) -> Iterator[np.ndarray]:
         k = self.n_tasks
-        for w in [*np.eye(k), np.full(k, 1.0 / k), *(np.eye(k) + 1.0 / k) / 2]:
+        for w in [np.full(k, 1.0 / k), *(np.eye(k) + 1.0 / k) / 2, *np.eye(k)]:
             if not _near_any(w[None], used, self.min_distance)[0]:
                 yield w
 
@@ -485,7 +502,10 @@ class AdaptiveSampler(_SimplexSampler):
         lo, hi = front.min(axis=0), front.max(axis=0)
         z = np.minimum((values - lo) / np.where(hi - lo > 0, hi - lo, 1.0), _REFERENCE)
         points = z[cells]  # (C, K, K): cell, vertex, objective
-        volume = _uncovered(points, z[on_front], _REFERENCE)
+        scale = np.where(hi - lo > 0, hi - lo, 1.0)
+        bound = (_outer_vertex(weights[cells], values[cells]) - lo) / scale
+        bound = np.maximum(bound, points.min(axis=1))  # no better than the cell's corner
+        volume = _uncovered(points, bound, z[on_front], _REFERENCE)
         inside = np.zeros(len(cells))
         if len(pending):
             for c in np.flatnonzero(volume > 0):
@@ -510,23 +530,42 @@ class AdaptiveSampler(_SimplexSampler):
 _REFERENCE = 1.1  # the hypervolume reference point in normalized units: nadir + 10% of range
 
 
-def _uncovered(points: np.ndarray, front: np.ndarray, reference: float) -> np.ndarray:
+def _outer_vertex(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each cell (C, K weight vectors w_i, C, K objective points p_i): the point y* where
+    the K supporting hyperplanes w_i·y = w_i·p_i meet (the vertex of the cell's outer
+    approximation, see :class:`AdaptiveSampler`). A cell whose weights are affinely
+    independent has a unique y*."""
+    rhs = np.einsum("cik,cik->ci", weights, values)
+    try:
+        return np.linalg.solve(weights, rhs[..., None])[..., 0]
+    except np.linalg.LinAlgError:  # some cell is singular: solve them one by one
+        out = values.min(axis=1)
+        for c in range(len(weights)):
+            try:
+                out[c] = np.linalg.solve(weights[c], rhs[c])
+            except np.linalg.LinAlgError:
+                pass
+        return out
+
+
+def _uncovered(
+    points: np.ndarray, bound: np.ndarray, front: np.ndarray, reference: float
+) -> np.ndarray:
     """For each cell (C, K points, K objectives; minimization, normalized): the hypervolume (up
-    to ``reference``) that m = (corner + centroid)/2 of the cell's points would add to them,
+    to ``reference``) that the point ``bound`` (C, K) would add to the cell's points,
     ``Π_k (r − m_k) − HV(max(p_1, m) … max(p_K, m))`` by inclusion–exclusion over the 2^K − 1
     subsets; zero when a front point weakly dominates m (see :class:`AdaptiveSampler`)."""
     c, k, _ = points.shape
     r = np.full(k, reference)
-    centre = 0.5 * (points.mean(axis=1) + points.min(axis=1))
-    limited = np.maximum(points, centre[:, None, :])
-    box = np.prod(np.clip(r - centre, 0.0, None), axis=1)
+    limited = np.maximum(points, bound[:, None, :])
+    box = np.prod(np.clip(r - bound, 0.0, None), axis=1)
     covered = np.zeros(c)
     for size in range(1, k + 1):
         for subset in itertools.combinations(range(k), size):
             joint = limited[:, list(subset), :].max(axis=1)
             covered += (-1) ** (size + 1) * np.prod(np.clip(r - joint, 0.0, None), axis=1)
     gap = np.clip(box - covered, 0.0, None)
-    dominated = np.all(front[None, :, :] <= centre[:, None, :] + 1e-12, axis=2).any(axis=1)
+    dominated = np.all(front[None, :, :] <= bound[:, None, :] + 1e-12, axis=2).any(axis=1)
     return np.where(dominated, 0.0, gap)
 
 

@@ -16,6 +16,7 @@ from paretokit.errors import ParetokitError
 from paretokit.sampling import (
     SAMPLERS,
     AdaptiveSampler,
+    _outer_vertex,
     lattice,
     lattice_order,
     lattice_resolution,
@@ -236,7 +237,9 @@ def test_adaptive_gap_sizes_and_maximization() -> None:
     w = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
     y = np.array([[0.0, 1.0], [1.0, 0.0], [0.2, 0.35]])
     gaps = list(sampler.gaps(w, y))
-    assert [g.volume for g in gaps] == pytest.approx([0.28 * 9 / 16, 0.13 * 9 / 16])
+    # sandwich bound: c–b meet at y* = (0.55, 0) (y₂ ≥ 0 and y₁ + y₂ ≥ 0.55), the rectangle
+    # between y* and b, c is 0.45 × 0.35; b–a meet at (0, 0.55): 0.2 × 0.45
+    assert [g.volume for g in gaps] == pytest.approx([0.45 * 0.35, 0.2 * 0.45])
     assert {g.trials for g in gaps} == {(1, 2), (2, 0)}
     # the same front as maximized objectives gives the same proposal through the study
     study = optuna.create_study(directions=["maximize"] * 2, sampler=AdaptiveSampler(2))
@@ -251,8 +254,41 @@ def test_adaptive_gap_sizes_and_maximization() -> None:
 def test_adaptive_in_optimize_beats_uniform(k: int, trials: int, target: float) -> None:
     study = run("adaptive", k, trials)
     w = weights_of(study, k)
-    np.testing.assert_allclose(w[: k + 1], [*np.eye(k), np.full(k, 1 / k)], atol=1e-12)
+    centre = np.full(k, 1 / k)
+    design = [centre, *(np.eye(k) + centre) / 2, *np.eye(k)]  # centre, axial blends, vertices
+    np.testing.assert_allclose(w[: 2 * k + 1], design, atol=1e-12)
     adaptive = hv_fraction(study, k)
     uniform = [hv_fraction(run("dirichlet", k, trials, seed=s), k) for s in range(3)]
     assert adaptive >= target
     assert adaptive > max(uniform)
+
+
+def test_outer_vertex_bounds_every_weight_inside_the_cell() -> None:
+    """With exact scalarization optima p_i = f(w_i) (the ball front), the cell's outer vertex
+    y* bounds the optimum of any weight w = Σ α_i w_i inside the cell: w·f(w) ≥ w·y*, since
+    w_i·f(w) ≥ w_i·p_i for every i. Equality holds at the cell's own weights."""
+    rng = np.random.default_rng(1)
+    for k in (2, 3, 5):
+        cells = rng.dirichlet(np.ones(k), size=(20, k))  # (C, K weights, K)
+        values = np.array([[ball_front(list(w)) for w in cell] for cell in cells])
+        vertex = _outer_vertex(cells, values)
+        for cell, y in zip(cells, vertex):
+            for alpha in [*np.eye(k), *rng.dirichlet(np.ones(k), size=20)]:
+                w = alpha @ cell
+                assert w @ ball_front(list(w)) >= w @ y - 1e-9
+
+
+def test_adaptive_closes_a_gap_once_its_tie_normal_lands_on_the_front() -> None:
+    """Two optima of the flat front y₁ + y₂ = 1 (w = (0.6, 0.4) gives (0, 1), w = (0.4, 0.6)
+    gives (1, 0)): their supporting lines meet at y* = (0.4, 0.4), a gap of 0.6 × 0.6, and the
+    tie normal is (0.5, 0.5). Once that weight's optimum lands on the segment, every supporting
+    line passes through a front point and no gap is left (the NISE stopping rule)."""
+    sampler = AdaptiveSampler(2)
+    w = np.array([[0.6, 0.4], [0.4, 0.6]])
+    y = np.array([[0.0, 1.0], [1.0, 0.0]])
+    (gap,) = sampler.gaps(w, y)
+    assert gap.volume == pytest.approx(0.36, abs=1e-12)
+    np.testing.assert_allclose(gap.weights, [0.5, 0.5], atol=1e-12)
+    w = np.vstack([w, [0.5, 0.5]])
+    y = np.vstack([y, [0.3, 0.7]])
+    assert list(sampler.gaps(w, y)) == []
