@@ -411,8 +411,11 @@ class AdaptiveSampler(_SimplexSampler):
     is the hypervolume (up to the reference 1.1 in normalized units) that m = max(y*, z) would
     add to the cell's points, ``Π_k (r − m_k) − HV(max(p_i, m))`` by inclusion–exclusion over
     the 2^K − 1 subsets, and zero when a front point weakly dominates m. z = min_i p_i, the
-    cell's corner, is the bound without convexity; it clips y* where training is inexact (a
-    p_i that is not w_i's optimum can put y* beyond the corner). For K = 2, y* is the apex of
+    cell's corner, is the bound without convexity. Training is not an exact minimizer, so the
+    hyperplanes are used only where the trials do not contradict them: when some trial j
+    scores better on a cell trial's own weights (w_i·p_j < w_i·p_i, so p_i is not w_i's
+    optimum and its hyperplane bounds nothing), the cell's bound is its corner z instead of
+    y*; y* is also clipped at z (m = max(y*, z)). For K = 2, y* is the apex of
     the triangle that NISE measures (a, b and their supporting lines' intersection) and the
     gap is the rectangle (b₁ − y*₁)(a₂ − y*₂) between the apex and a, b. A cell whose trials already lie on one
     supporting hyperplane has y* on it and no gap; a cell next to a single-task trial keeps
@@ -504,6 +507,11 @@ class AdaptiveSampler(_SimplexSampler):
         points = z[cells]  # (C, K, K): cell, vertex, objective
         scale = np.where(hi - lo > 0, hi - lo, 1.0)
         bound = (_outer_vertex(weights[cells], values[cells]) - lo) / scale
+        # a trial beaten on its own weights by another trial was not trained to its optimum:
+        # its supporting hyperplane is no bound, so its cells keep the corner bound
+        scalarized = weights @ values.T  # (N, N): trial i's weights on trial j's point
+        beaten = np.diag(scalarized) > scalarized.min(axis=1) + 1e-12 * np.abs(scalarized).max()
+        bound = np.where(beaten[cells].any(axis=1)[:, None], -np.inf, bound)
         bound = np.maximum(bound, points.min(axis=1))  # no better than the cell's corner
         volume = _uncovered(points, bound, z[on_front], _REFERENCE)
         inside = np.zeros(len(cells))

@@ -292,3 +292,20 @@ def test_adaptive_closes_a_gap_once_its_tie_normal_lands_on_the_front() -> None:
     w = np.vstack([w, [0.5, 0.5]])
     y = np.vstack([y, [0.3, 0.7]])
     assert list(sampler.gaps(w, y)) == []
+
+
+def test_adaptive_ignores_the_hyperplane_of_a_trial_beaten_on_its_own_weights() -> None:
+    """a = (0, 1) from w = (0.6, 0.4), b = (0.4, 0.45) from (0.5, 0.5), c = (1, 0) from
+    (0.4, 0.6), each the best of the three on its own weights: the gap a–b has the sandwich
+    bound y* = (0.3, 0.55) (0.6 y₁ + 0.4 y₂ ≥ 0.4, y₁ + y₂ ≥ 0.85), a rectangle 0.1 × 0.45.
+    A fourth trial's point (0.5, 0.2) beats a on a's own weights (0.38 < 0.4) and b on b's:
+    their hyperplanes bound nothing, and the gap falls back to its corner (0, 0.45): 0.4 × 0.55.
+    """
+    sampler = AdaptiveSampler(2)
+    w = np.array([[0.6, 0.4], [0.5, 0.5], [0.4, 0.6]])
+    y = np.array([[0.0, 1.0], [0.4, 0.45], [1.0, 0.0]])
+    gaps = {g.trials: g.volume for g in sampler.gaps(w, y)}
+    assert gaps[(1, 0)] == pytest.approx(0.1 * 0.45, abs=1e-12)
+    beaten = np.vstack([w, [0.05, 0.95]]), np.vstack([y, [0.5, 0.2]])
+    gaps = {g.trials: g.volume for g in sampler.gaps(*beaten)}
+    assert gaps[(1, 0)] == pytest.approx(0.4 * 0.55, abs=1e-12)
