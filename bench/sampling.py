@@ -26,7 +26,10 @@ Each sampler drives its own Optuna study through ask/tell (``suggest_weights``, 
 ``tell``) for up to a budget of trials per K (``--budget``), with sampler seed s on instance
 s, for s = 0 … ``--seeds`` − 1. The table prints, per sampler and K, the mean over seeds of
 the trials needed to reach 95% and 99% (">N (r/S)": reached within the budget N by only r of
-S seeds; the mean is then over those r), and the ratio adaptive / dirichlet.
+S seeds; the mean is then over those r), and the ratio adaptive / dirichlet of the means
+(over the seeds where both reached the target when both missed the same seeds; "< x" where
+only dirichlet missed, counting its misses as the budget; "n/a" where adaptive missed a seed
+that dirichlet reached).
 """
 
 from __future__ import annotations
@@ -233,7 +236,14 @@ def _ratio(
     if a is not None:  # dirichlet missed the target on some seeds: its mean is > what we saw
         seen = [r[i] if r[i] is not None else budget for r in table[("dirichlet", k)]]
         return f"< {a / float(np.mean(seen)):.2f}"
-    return "n/a"
+    pairs = list(zip(table[("adaptive", k)], table[("dirichlet", k)]))
+    if any((ra[i] is None) != (rd[i] is None) for ra, rd in pairs):
+        return "n/a"  # adaptive missed a seed that dirichlet reached
+    both = [(ra[i], rd[i]) for ra, rd in pairs if ra[i] is not None]
+    if not both:
+        return "n/a"
+    ratio = np.mean([x for x, _ in both]) / np.mean([y for _, y in both])
+    return f"{ratio:.2f} ({len(both)}/{len(table[('adaptive', k)])} seeds both reached)"
 
 
 if __name__ == "__main__":
