@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -201,8 +202,9 @@ class _SimplexSampler(BaseSampler):
         draw = optuna.samplers.RandomSampler(seed=int(np.random.SeedSequence(key).entropy % 2**32))
         return draw.sample_independent(study, trial, param_name, param_distribution)
 
+    @abstractmethod
     def _params(self, study: Study, trial: FrozenTrial) -> dict[str, float]:
-        raise NotImplementedError
+        """The trial's u-parameters (its weights mapped by :func:`weights_to_params`)."""
 
 
 class DirichletSampler(_SimplexSampler):

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import os
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 
 import torch
@@ -203,7 +204,7 @@ def auto_population_size(problem: Problem, config: RunConfig, limit: int = 64) -
 # --- the batched model ----------------------------------------------------------------------
 
 
-class Population:
+class Population(ABC):
     """P members of one model as stacked (P, …) parameters: the training losses (P, K) on a
     shared batch, and per-member evaluation. Subclasses are the ways of batching."""
 
@@ -213,20 +214,23 @@ class Population:
         self.problem, self.model, self.n_members = problem, model, n_members
         self.training = True
 
-    def parameters(self) -> list[Tensor]:
-        raise NotImplementedError
+    @abstractmethod
+    def parameters(self) -> list[Tensor]: ...
 
+    @abstractmethod
     def member_parameters(self, m: int) -> dict[str, Tensor]:
         """Member ``m``'s parameters under the model's own names (``model.named_parameters``)."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def losses(self, x: Tensor, y: Tensor) -> Tensor:
         """Per-member task losses (P, K) on the batch (x, y)."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def outputs(self, x: Tensor) -> list[Tensor]:
         """Per-task outputs with the members stacked first: K tensors (P, B, …)."""
-        raise NotImplementedError
+        ...
 
     def train(self, mode: bool = True) -> None:
         self.training = mode
