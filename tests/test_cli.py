@@ -152,7 +152,6 @@ def test_compare_on_multidigits_and_delta_m_by_hand(tmp_path):
             ["unknown task", "'zz'", "known: a, b, c"],
         ),
         (["sweep", "--problem", USER, "--trials", "0"], ["--trials must be at least 1"]),
-        (["sweep", "--problem", USER, "--format", "xml"], ["--format"]),
         (["sweep", "--problem", "tests.user_problem:nope"], ["has no attribute 'nope'"]),
         (["sweep", "--problem", "tests.user_problem:not_a_problem"], ["not a paretokit Problem"]),
         (["sweep", "--problem", "no_such_pkg.mod:f"], ["cannot import problem module"]),
@@ -169,6 +168,46 @@ def test_compare_on_multidigits_and_delta_m_by_hand(tmp_path):
 def test_user_errors_are_one_clear_line(tmp_path, monkeypatch, args, fragments):
     monkeypatch.chdir(tmp_path)
     assert_user_error(run(*args, "--device", "cpu"), *fragments)
+
+
+@pytest.mark.parametrize(
+    "args, option",
+    [
+        (["sweep", "--format", "xml"], "--format"),
+        (["sweep", "--sampler", "sobol"], "--sampler"),
+        (["compare", "ls", "--format", "xml"], "--format"),
+        (["compare", "ls", "--split", "train"], "--split"),
+        (["report", "r.parquet", "--format", "xml"], "--format"),
+        (["report", "r.parquet", "--split", "train"], "--split"),
+        (["plot", "r.parquet", "--split", "train"], "--split"),
+        (["plot", "r.parquet", "--view", "cube"], "--view"),
+    ],
+)
+def test_bad_choices_are_usage_errors(tmp_path, monkeypatch, args, option):
+    """A value outside an option's choices is Typer's usage error (exit 2), naming the option
+    and before any work: no file is read or written."""
+    monkeypatch.chdir(tmp_path)
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert option in result.stderr and "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_choices_match_the_library():
+    """The CLI spells its choices out (so that --help imports no torch or optuna): they must
+    be the library's."""
+    from paretokit import plot, results, sampling
+    from paretokit.cli._options import SamplerChoice, SplitChoice, ViewChoice
+
+    assert [c.value for c in SamplerChoice] == [*sampling.SAMPLERS, *sampling.ALIASES]
+    assert [c.value for c in SplitChoice] == list(results.SPLITS)
+    assert [c.value for c in ViewChoice] == list(plot.VIEWS)
+
+
+def test_count_failed_is_a_flag_in_help():
+    help_text = run("sweep", "--help").stdout
+    line = next(line for line in help_text.splitlines() if "--count-failed" in line)
+    assert "BOOL" not in line.upper().replace("--COUNT-FAILED", "")
 
 
 def test_cuda_asked_for_without_gpu(tmp_path, monkeypatch):
@@ -200,7 +239,6 @@ def test_plot_bad_inputs(tmp_path):
     foreign = tmp_path / "foreign.parquet"
     pq.write_table(pa.table({"x": [1, 2]}), foreign)
     assert_user_error(run("plot", foreign), "not a paretokit results file")
-    assert_user_error(run("plot", foreign, "--split", "train"), "--split")
 
 
 def test_plot_refuses_unknown_figure_format(tmp_path):

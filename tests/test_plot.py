@@ -115,7 +115,7 @@ def test_cli_plot_options(tmp_path):
     assert result.exit_code == 0, result.output
     assert "T3" in fig.read_text() and "3-D view of the front" in fig.read_text()
     bad = runner.invoke(app, ["plot", str(tmp_path / "r.parquet"), "--view", "cube"])
-    assert bad.exit_code == 1 and "--view" in bad.stderr
+    assert bad.exit_code == 2 and "--view" in bad.stderr  # a usage error: not a choice
 
 
 def test_one_training_setting_per_figure(tmp_path):

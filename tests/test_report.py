@@ -187,8 +187,6 @@ def test_cli_formats_on_the_hand_built_file(tmp_path):
     "args, fragment",
     [
         (["report", "nope.parquet"], "does not exist"),
-        (["report", "{file}", "--split", "train"], "--split"),
-        (["report", "{file}", "--format", "xml"], "--format"),
         (["report", "{file}", "--margin", "0"], "--margin"),
         (["report", "{file}", "--margin", "inf"], "--margin"),
     ],

@@ -1,0 +1,63 @@
+"""Option types shared by several commands (Typer ``Annotated`` aliases) and their choices.
+
+The choices are plain Enums written out here, not imported from the library, so that
+``--help`` needs neither torch nor optuna; tests check they match the library's lists.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+class Format(str, Enum):
+    """How a command prints its table: rich for people, the others for scripts."""
+
+    table = "table"
+    markdown = "markdown"
+    json = "json"
+    csv = "csv"
+
+
+class SplitChoice(str, Enum):
+    val = "val"
+    test = "test"
+
+
+class SamplerChoice(str, Enum):
+    """``paretokit.sampling.SAMPLERS`` and its aliases."""
+
+    dirichlet = "dirichlet"
+    grid = "grid"
+    qmc = "qmc"
+    tpe = "tpe"
+    nsga2 = "nsga2"
+    adaptive = "adaptive"
+    random = "random"
+
+
+class ViewChoice(str, Enum):
+    auto = "auto"
+    pairs = "pairs"
+    parallel = "parallel"
+
+
+ProblemOpt = Annotated[
+    str, typer.Option(help="Built-in problem (`paretokit problems`), or package.module:factory.")
+]
+TasksOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="First N tasks ('3') or task names ('mu,alpha,homo'); default: the problem's."
+    ),
+]
+EpochsOpt = Annotated[int | None, typer.Option(help="Epochs per run (default: the problem's).")]
+BatchSizeOpt = Annotated[int | None, typer.Option(help="Batch size (default: the problem's).")]
+LrOpt = Annotated[float | None, typer.Option(help="Adam learning rate (default: the problem's).")]
+OutOpt = Annotated[Path, typer.Option(help="Results file (rows are appended).")]
+DeviceOpt = Annotated[str, typer.Option(help="auto (CUDA if available), cpu or cuda[:N].")]
+FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
+ResultsFileArg = Annotated[Path, typer.Argument(help="A results file written by sweep/compare.")]

@@ -1,0 +1,151 @@
+"""Commands that read results: ``report``, ``plot``, ``merge``, and ``export`` (study → file).
+
+None of them trains, so none imports torch: they need the results file and the analysis.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from paretokit.cli._app import app, console, user_errors, wide_console
+from paretokit.cli._options import Format, FormatOpt, ResultsFileArg, SplitChoice, ViewChoice
+from paretokit.cli._render import render
+
+
+@app.command()
+@user_errors
+def report(
+    results_file: ResultsFileArg,
+    split: Annotated[
+        SplitChoice, typer.Option(help="Which split's metrics to report.")
+    ] = SplitChoice.test,
+    fmt: FormatOpt = Format.table,
+    baseline: Annotated[
+        str, typer.Option(help="Δm% baseline: stl (single-task models) or a method's label.")
+    ] = "stl",
+    margin: Annotated[
+        float,
+        typer.Option(
+            help="Hypervolume reference: the nadir plus this fraction of each metric's range."
+        ),
+    ] = 0.1,
+) -> None:
+    """Every method against the sweep front: metrics over seeds, Δm%, mean rank, dominance,
+    ε-distance, hypervolume, and what the sweep would have cost to match each method."""
+    from paretokit import report_format as rf
+    from paretokit.report import build_reports
+    from paretokit.results import read_results
+
+    reports = build_reports(read_results(results_file), split.value, baseline, margin)
+    if fmt is Format.json:
+        sys.stdout.write(rf.dumps_json(reports) + "\n")
+    elif fmt is Format.csv:
+        sys.stdout.write(rf.to_csv(reports))
+    elif fmt is Format.markdown:
+        sys.stdout.write(rf.to_markdown(reports))
+    else:
+        out = wide_console()
+        for r in reports:
+            for line in rf.summary_lines(r):
+                out.print(escape(line))
+            frame = rf.display_frame(r)
+            if not frame.empty:
+                render(frame, "methods against the sweep front", fmt)
+            for line in rf.verdict_lines(r):
+                out.print(escape(line))
+            for note in r.notes:
+                out.print(f"[yellow]note:[/yellow] {escape(note)}")
+            out.print()
+
+
+@app.command()
+@user_errors
+def plot(
+    results_file: ResultsFileArg,
+    out: Annotated[Path, typer.Option(help="Figure file: .png, .svg or .pdf.")] = Path(
+        "frontier.png"
+    ),
+    split: Annotated[
+        SplitChoice, typer.Option(help="Which split's metrics to draw.")
+    ] = SplitChoice.test,
+    title: Annotated[
+        str | None, typer.Option(help="Figure title (default: problem, points, split).")
+    ] = None,
+    dpi: Annotated[int, typer.Option(help="Resolution of PNG output (dots per inch).")] = 150,
+    view: Annotated[
+        ViewChoice,
+        typer.Option(help="auto: pairwise panels up to 3 tasks, else parallel coordinates."),
+    ] = ViewChoice.auto,
+    three_d: Annotated[
+        bool, typer.Option("--3d", metavar="", help="With 3 tasks: add a 3-D view of the front.")
+    ] = False,
+    epochs: Annotated[
+        int | None, typer.Option(help="With several training settings in the file: which.")
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="With several training settings: which.")
+    ] = None,
+    lr: Annotated[float | None, typer.Option(help="With several training settings: which.")] = None,
+) -> None:
+    """Draw the sweep frontier (and the methods' points) from a results file."""
+    from paretokit.plot import plot_frontier
+    from paretokit.results import read_results
+
+    results = read_results(results_file)
+    setting = {"epochs": epochs, "batch_size": batch_size, "lr": lr}
+    path = plot_frontier(
+        results,
+        out,
+        split.value,
+        title=title,
+        dpi=dpi,
+        view=view.value,
+        three_d=three_d,
+        setting=setting,
+    )
+    console.print(f"wrote {path}")
+
+
+@app.command()
+@user_errors
+def merge(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Results files, e.g. one per sweep worker.", show_default=False),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="Merged results file (created, or the rows are added to it)."
+        ),
+    ],
+) -> None:
+    """Merge results files of one problem and task selection into one, each run once.
+
+    Rows are keyed by (run_id, split): a row another file already holds is dropped.
+    """
+    from paretokit.results import merge_results
+
+    rows, dropped = merge_results(files, out)
+    wide_console().print(f"{rows} rows in {escape(str(out))} ({dropped} duplicate rows dropped)")
+
+
+@app.command()
+@user_errors
+def export(
+    storage: Annotated[str, typer.Option(help="Optuna storage URL of the sweep study.")],
+    study_name: Annotated[str, typer.Option(help="The sweep's study name.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Results file (rows are appended).")
+    ] = Path("results.parquet"),
+) -> None:
+    """Rebuild a sweep's results rows from its Optuna study (every worker's finished trials)."""
+    from paretokit.sweep import export_study
+
+    rows = export_study(storage, study_name, out)
+    wide_console().print(f"{rows} new rows from study {escape(study_name)} → {escape(str(out))}")
