@@ -57,14 +57,18 @@ def storage(tmp_path: Path) -> str:
 
 
 def start_worker(
-    tmp_path: Path, *extra: str, step_seconds: float = 0.15, trials: int = 3
+    tmp_path: Path, *extra: str, step_seconds: float = 0.0, trials: int = 3, hold: int = -1
 ) -> subprocess.Popen:
-    """A sweep process whose trials take ~10 × step_seconds (10 training steps each)."""
+    """A sweep process whose trials take ~10 × step_seconds (10 training steps each) more; with
+    ``hold`` ≥ 0 its run number ``hold`` (= trial ``hold`` for one worker) stops at its first
+    training step and stays there (see tests/fault_problems.py)."""
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         "PARETOKIT_TEST_STEP_SECONDS": str(step_seconds),
     }
+    if hold >= 0:
+        env["PARETOKIT_TEST_HOLD"] = f"{hold}:{tmp_path / 'holding'}"
     return subprocess.Popen(
         [sys.executable, "-m", "paretokit.cli", *cli_args(tmp_path, SLOW, trials, *extra)],
         cwd=ROOT,
@@ -82,23 +86,18 @@ def study_of(tmp_path: Path) -> optuna.Study:
 
 
 def wait_until_training(tmp_path: Path, proc: subprocess.Popen, number: int) -> None:
-    """Wait until trial ``number`` runs in ``proc`` (earlier trials are complete by then)."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+    """Wait for the event that the worker started with ``hold=number`` is in trial
+    ``number``'s training (the file it creates there; earlier trials are complete by then),
+    however slow the machine: the trial stays there until the test acts."""
+    deadline = time.monotonic() + 600  # only against a hang: no timing is being tested
+    while not (tmp_path / "holding").exists():
         assert proc.poll() is None, proc.communicate()
-        if (tmp_path / "s.db").exists():
-            try:
-                trials = study_of(tmp_path).get_trials()
-            except Exception:  # the database or the study is being created
-                trials = []
-            if any(
-                t.number == number and t.state == TrialState.RUNNING and "pid" in t.user_attrs
-                for t in trials
-            ):
-                return
-        time.sleep(0.1)
-    proc.kill()
-    raise AssertionError(f"trial {number} never started")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"trial {number} never started")
+        time.sleep(0.05)
+    (running,) = study_of(tmp_path).get_trials(states=(TrialState.RUNNING,))
+    assert running.number == number and running.user_attrs["pid"] == proc.pid
 
 
 def sweep_config(tmp_path: Path, problem: str = SLOW, **kw) -> SweepConfig:
@@ -135,7 +134,7 @@ def assert_exact(tmp_path: Path, budget: int, retried: int) -> None:
 
 
 def test_sigkill_mid_trial_then_rerun_retrains_that_trial_once(tmp_path):
-    proc = start_worker(tmp_path)
+    proc = start_worker(tmp_path, hold=1)
     wait_until_training(tmp_path, proc, 1)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
@@ -148,7 +147,7 @@ def test_sigkill_mid_trial_then_rerun_retrains_that_trial_once(tmp_path):
 
 def test_trial_of_a_worker_dead_elsewhere_is_retried_after_the_grace_period(tmp_path):
     beat = ("--heartbeat-interval", "1", "--grace-period", "2")
-    proc = start_worker(tmp_path, *beat)
+    proc = start_worker(tmp_path, *beat, hold=1)
     wait_until_training(tmp_path, proc, 1)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
@@ -164,7 +163,7 @@ def test_trial_of_a_worker_dead_elsewhere_is_retried_after_the_grace_period(tmp_
 
 
 def test_ctrl_c_stops_cleanly_and_the_rerun_continues(tmp_path):
-    proc = start_worker(tmp_path)
+    proc = start_worker(tmp_path, hold=1)
     wait_until_training(tmp_path, proc, 1)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
