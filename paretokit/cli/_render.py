@@ -38,6 +38,11 @@ def render(frame: pd.DataFrame, title: str, fmt: Format) -> None:
         wide_console().print(table)
 
 
+def render_empty_json() -> None:
+    """No rows: still a JSON document (an empty list) for a script reading stdout."""
+    sys.stdout.write("[]\n")
+
+
 def message(text: str, fmt: Format) -> None:
     """A summary line (rich markup): on stdout beside a table, on stderr beside data."""
     if fmt in (Format.json, Format.csv):

@@ -22,7 +22,7 @@ from paretokit.cli._options import (
     TasksOpt,
 )
 from paretokit.cli._progress import sweep_progress
-from paretokit.cli._render import message, render
+from paretokit.cli._render import message, render, render_empty_json
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -131,6 +131,8 @@ def sweep(
     )
     if outcome.results is None or outcome.frontier.empty:
         message("no finished sweep points yet", fmt)
+        if fmt is Format.json:
+            render_empty_json()
         return
     render(
         frontier_frame(outcome.frontier, outcome.results.meta, fmt),
