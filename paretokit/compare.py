@@ -38,6 +38,7 @@ from paretokit.train import (
     resolve_device,
     to_device,
     train_run,
+    use_threads,
 )
 
 
@@ -59,6 +60,7 @@ class CompareConfig:
     options: dict[str, Any] = field(default_factory=dict)
     # method name → {option: value}, for that method only
     method_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    threads: int | None = None  # torch CPU threads (None: $OMP_NUM_THREADS, else 1)
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class CompareCallbacks:
     on_run_start: Callable[[PlannedRun], None] | None = None
     on_epoch: Callable[[int, int], None] | None = None
     on_run_end: Callable[[PlannedRun, str, str], None] | None = None  # run, status, error
+    on_record: Callable[[RunRecord], None] | None = None  # a finished run, as stored
 
 
 @dataclass
@@ -176,6 +179,7 @@ def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None
     scoped = {m: _main_task_index(o, problem) for m, o in config.method_options.items()}
     options = resolve_options(names, problem.n_tasks, shared, scoped)
     device = resolve_device(config.device)
+    threads = use_threads(config.threads)
     run_cfg = RunConfig(
         epochs=config.epochs or problem.defaults.epochs,
         batch_size=config.batch_size or problem.defaults.batch_size,
@@ -223,6 +227,7 @@ def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None
             batch_size=run_cfg.batch_size,
             lr=run_cfg.lr,
             device=device_name,
+            threads=threads,
             options={"method": run.name, **_jsonable(method.options())},
         )
         try:
@@ -237,6 +242,8 @@ def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None
         append_results(out, record.rows(), meta)
         if cb.on_run_end:
             cb.on_run_end(run, record.status, record.error)
+        if cb.on_record:
+            cb.on_record(record)
     results = read_results(out)
     labels = list(dict.fromkeys(method_label(n, options[n]) for n in options))
     table = analysis.compare_table(results, setting, labels, config.split)

@@ -43,6 +43,11 @@ STATUS_FAILED = "failed"
 BASE_COLUMNS = ["study", "problem", "run_id", "kind", "method", "seed", "split"]
 COST_COLUMNS = ["train_seconds", "step_ms", "device", "version", "status"]
 EXTRA_COLUMNS = ["epochs", "batch_size", "lr", "options", "trial", "torch", "created", "error"]
+# Columns added after the first files were written: a file that lacks one reads as if every
+# row held the default (name → default, whose type is the column's).
+OPTIONAL_COLUMNS: dict[str, object] = {
+    "threads": -1,  # torch's intra-op CPU threads during the run (-1: not recorded)
+}
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,7 @@ def columns_for(task_names: Sequence[str]) -> list[str]:
         + [f"loss.{t}" for t in task_names]
         + COST_COLUMNS
         + EXTRA_COLUMNS
+        + list(OPTIONAL_COLUMNS)
     )
 
 
@@ -139,6 +145,7 @@ class RunRecord:
     trial: int = -1
     status: str = STATUS_OK
     error: str = ""
+    threads: int = -1
 
     def rows(self) -> list[dict[str, object]]:
         created = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -165,6 +172,7 @@ class RunRecord:
                 "torch": _torch_version(),
                 "created": created,
                 "error": self.error,
+                "threads": self.threads,
             }
             for k, t in enumerate(self.task_names):
                 row[f"w.{t}"] = self.weights[k] if self.weights is not None else math.nan
@@ -215,6 +223,9 @@ def read_results(path: str | os.PathLike[str]) -> Results:
     except (ValueError, KeyError, TypeError) as exc:
         raise ResultsFileError(f"{str(path)!r} has damaged paretokit metadata ({exc})") from exc
     frame = table.to_pandas()
+    for c, default in OPTIONAL_COLUMNS.items():
+        if c not in frame.columns:
+            frame[c] = default
     missing = [c for c in columns_for(meta.task_names) if c not in frame.columns]
     if missing:
         raise ResultsFileError(f"{str(path)!r} lacks column(s): {', '.join(missing)}")
@@ -359,12 +370,14 @@ def _typed(frame: pd.DataFrame, meta: ResultsMeta) -> pd.DataFrame:
         f"{p}.{t}" for p in ("w", "metric", "loss") for t in meta.task_names
     ]
     ints = ["seed", "epochs", "batch_size", "trial"]
+    ints += [c for c, d in OPTIONAL_COLUMNS.items() if isinstance(d, int)]
     for c in floats:
         out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
     for c in ints:
-        out[c] = pd.to_numeric(out[c], errors="coerce").fillna(-1).astype("int64")
+        fill = OPTIONAL_COLUMNS.get(c, -1)
+        out[c] = pd.to_numeric(out[c], errors="coerce").fillna(fill).astype("int64")
     for c in set(out.columns) - set(floats) - set(ints):
-        out[c] = out[c].astype("string").fillna("")
+        out[c] = out[c].astype("string").fillna(str(OPTIONAL_COLUMNS.get(c, "")))
     return out
 
 

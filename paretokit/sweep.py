@@ -74,6 +74,7 @@ from paretokit.train import (
     resolve_device,
     to_device,
     train_run,
+    use_threads,
 )
 from paretokit.workers import TrialCounts
 
@@ -103,6 +104,7 @@ class SweepConfig:
     count_failed: bool = False  # whether failed trials (e.g. NaN loss) use up budget
     heartbeat_interval: int = 60  # seconds between a running trial's heartbeats
     grace_period: int = 180  # seconds without a heartbeat before a trial is failed and retried
+    threads: int | None = None  # torch CPU threads (None: $OMP_NUM_THREADS, else 1)
 
 
 @dataclass
@@ -115,6 +117,7 @@ class SweepCallbacks:
     on_trial_end: Callable[[int, str, str], None] | None = None  # number, status, error
     on_progress: Callable[[TrialCounts], None] | None = None  # after each batch, while waiting
     on_wait: Callable[[TrialCounts], None] | None = None  # no free slot: others' trials run
+    on_record: Callable[[RunRecord], None] | None = None  # a finished trial, as stored
 
 
 @dataclass
@@ -209,6 +212,7 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
         trials=config.trials,
     )
     device = resolve_device(config.device)
+    threads = use_threads(config.threads)
     run_cfg = RunConfig(
         epochs=config.epochs or problem.defaults.epochs,
         batch_size=config.batch_size or problem.defaults.batch_size,
@@ -260,6 +264,7 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
             batch_size=run_cfg.batch_size,
             lr=run_cfg.lr,
             device=describe_device(device),
+            threads=threads,
         ),
         options={"sampler": ALIASES.get(config.sampler, config.sampler)},
         callbacks=cb,
@@ -411,6 +416,8 @@ class _Batch:
                 finished += 1
                 if cb.on_trial_end:
                     cb.on_trial_end(trial.number, record.status, record.error)
+                if cb.on_record:
+                    cb.on_record(record)
         return finished
 
     def _train(self, weights: list[list[float]]) -> list[RunResult | Exception]:

@@ -25,8 +25,8 @@ def assert_user_error(result, *fragments: str) -> None:
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
-    err = result.stderr.strip()
-    assert err.startswith("error:") and "\n" not in err, err
+    err = result.stderr
+    assert err.startswith("error:") and err.count("\n") == 1, err  # no blank line first
     for f in fragments:
         assert f in err, err
 
@@ -274,3 +274,29 @@ def test_comparison_cells_show_spread_only_with_several_seeds():
     assert list(shown["t"]) == ["0.5", "0.25 ± 0.01"]
     assert list(shown["dominated by sweep"]) == ["no sweep", "1/3"]
     assert comparison_frame(table, ["t"], "json") is table  # machine formats keep the columns
+
+
+def test_logs_get_one_plain_line_per_finished_trial_and_run(tmp_path):
+    """stderr is no terminal here (as in a log file): no progress bars, one line per trial or
+    run with its weights or method, seconds and metrics."""
+    sweep = run(*sweep_args(tmp_path))
+    assert sweep.exit_code == 0, sweep.output
+    lines = sweep.stderr.splitlines()
+    assert lines[0].startswith("study multidigits-") and "0 of 3 trials done" in lines[0]
+    trials = [line for line in lines if line.startswith("trial ")]
+    assert [t.split()[1] for t in trials] == ["0", "1", "2"]
+    assert all(" w=(" in t and ": done in " in t and "val left " in t for t in trials)
+    assert "━" not in sweep.stderr  # no bar drawn
+    compare = run("compare", "ls", "--problem", "multidigits", "--seeds", "1", "--epochs", "1",
+                  "--device", "cpu", "--out", tmp_path / "r.parquet")  # fmt: skip
+    assert compare.exit_code == 0, compare.output
+    assert "ls seed 0: done in " in compare.stderr and "stl:left seed 0: done" in compare.stderr
+
+
+def test_a_terminal_gets_progress_bars(tmp_path, monkeypatch):
+    from paretokit.cli._app import err_console
+
+    monkeypatch.setattr(err_console, "_force_terminal", True)
+    result = run(*sweep_args(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "trials: 3 complete, 0 failed" in result.stderr and "trial 0 seed" not in result.stderr

@@ -59,5 +59,13 @@ BatchSizeOpt = Annotated[int | None, typer.Option(help="Batch size (default: the
 LrOpt = Annotated[float | None, typer.Option(help="Adam learning rate (default: the problem's).")]
 OutOpt = Annotated[Path, typer.Option(help="Results file (rows are appended).")]
 DeviceOpt = Annotated[str, typer.Option(help="auto (CUDA if available), cpu or cuda[:N].")]
+ThreadsOpt = Annotated[
+    int | None,
+    typer.Option(
+        help="torch CPU threads (default: $OMP_NUM_THREADS when set, else 1: the built-in "
+        "models are small, and more threads are slower when other processes share the cores).",
+        show_default=False,
+    ),
+]
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
 ResultsFileArg = Annotated[Path, typer.Argument(help="A results file written by sweep/compare.")]

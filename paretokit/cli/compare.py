@@ -21,6 +21,7 @@ from paretokit.cli._options import (
     ProblemOpt,
     SplitChoice,
     TasksOpt,
+    ThreadsOpt,
 )
 from paretokit.cli._progress import compare_progress
 from paretokit.cli._render import message, render
@@ -44,6 +45,7 @@ def compare(
     lr: LrOpt = None,
     out: OutOpt = Path("results.parquet"),
     device: DeviceOpt = "auto",
+    threads: ThreadsOpt = None,
     split: Annotated[SplitChoice, typer.Option(help="Split the table reports.")] = SplitChoice.test,
     update_every: Annotated[
         int | None, typer.Option(help="Nash-MTL-N: recompute the weights every N steps.")
@@ -85,6 +87,7 @@ def compare(
         lr=lr,
         out=out,
         device=device,
+        threads=threads,
         split=split.value,
         options=shared,
         method_options=scoped,

@@ -20,6 +20,7 @@ from paretokit.cli._options import (
     ProblemOpt,
     SamplerChoice,
     TasksOpt,
+    ThreadsOpt,
 )
 from paretokit.cli._progress import sweep_progress
 from paretokit.cli._render import message, render, render_empty_json
@@ -53,6 +54,7 @@ def sweep(
     ] = None,
     out: OutOpt = Path("results.parquet"),
     device: DeviceOpt = "auto",
+    threads: ThreadsOpt = None,
     sampler: Annotated[
         SamplerChoice,
         typer.Option(
@@ -115,6 +117,7 @@ def sweep(
         study_name=study_name,
         out=out,
         device=device,
+        threads=threads,
         sampler=sampler.value,
         grid_resolution=grid_resolution,
         population=population,

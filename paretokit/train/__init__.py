@@ -1,6 +1,6 @@
 """The training engine: device, seeding, per-task gradients, the loop and evaluation."""
 
-from paretokit.train.device import DEVICE_CHOICES, describe_device, resolve_device
+from paretokit.train.device import DEVICE_CHOICES, describe_device, resolve_device, use_threads
 from paretokit.train.loop import (
     RunConfig,
     RunResult,
@@ -25,4 +25,5 @@ __all__ = [
     "to_device",
     "train_population",
     "train_run",
+    "use_threads",
 ]
