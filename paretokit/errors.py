@@ -25,3 +25,7 @@ class ResultsFileError(ParetokitError):
 
 class StorageError(ParetokitError):
     """An Optuna storage that cannot be reached or used."""
+
+
+class TrainingDiverged(ParetokitError):
+    """A task loss became NaN or infinite: the run is recorded as failed with this reason."""

@@ -6,15 +6,13 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
-import torch
 from torch import Tensor
 
 from paretokit.errors import MethodError
-from paretokit.methods._base import GradientAggregation
-from paretokit.methods._solvers import gramian_array
+from paretokit.methods._base import GramianWeighting
 
 
-class AlignedMTL(GradientAggregation):
+class AlignedMTL(GramianWeighting):
     """Aligned-MTL: Senushkin et al., "Independent Component Alignment for Multi-Task
     Learning", CVPR 2023, https://arxiv.org/abs/2305.19000.
 
@@ -43,8 +41,7 @@ class AlignedMTL(GradientAggregation):
         self.preferences = tuple(float(p) for p in pref)
         self._pref = pref
 
-    def gramian_weights(self, gramian: Tensor, losses: Tensor | None = None) -> Tensor:
-        A = gramian_array(gramian)
+    def _array_weights(self, A: np.ndarray, losses: Tensor | None) -> np.ndarray:
         lam, V = np.linalg.eigh(A)
         top = float(lam.max()) if lam.size else 0.0
         keep = lam > A.shape[0] * np.finfo(float).eps * max(top, 0.0)
@@ -53,4 +50,4 @@ class AlignedMTL(GradientAggregation):
             lam, V = lam[keep], V[:, keep]
             B = np.sqrt(lam.min()) * (V / np.sqrt(lam)) @ V.T
             w = B @ self._pref
-        return torch.as_tensor(w, dtype=gramian.dtype, device=gramian.device)
+        return w

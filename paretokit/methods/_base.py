@@ -19,9 +19,12 @@ it, so the engine calls :meth:`GradientAggregation.combine` exactly once per ste
 from __future__ import annotations
 
 import inspect
-from abc import ABC, abstractmethod
+import math
+from abc import ABCMeta, abstractmethod
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -41,12 +44,64 @@ def check_task_index(method: str, main_task: object, n_tasks: int) -> int:
     return main_task
 
 
-class Method(ABC):
-    """Base of every method: name, kind, citation, options, state and seeding.
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def coerce_option(method: str, key: str, value: object, default: object) -> object:
+    """``value`` checked against the type of the option's declared ``default``: bool options
+    take true/false only, int options integers only (not 1.5, not true), float options finite
+    numbers (not NaN, not ±inf, so not 1e400 either), str options strings, sequence options
+    sequences of finite numbers (as a tuple of floats). Anything else is a
+    :class:`MethodError` naming the method and the option."""
+
+    def bad(expected: str) -> MethodError:
+        return MethodError(f"{method}: option {key} must be {expected}, got {value!r}")
+
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise bad("true or false")
+        return value
+    if isinstance(default, int):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise bad("an integer")
+        return value
+    if isinstance(default, float):
+        if not _is_number(value) or not math.isfinite(value):  # type: ignore[arg-type]
+            raise bad("a finite number")
+        return float(value)  # type: ignore[arg-type]
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise bad("a string")
+        return value
+    if isinstance(default, tuple | list):
+        if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+            raise bad("a list of finite numbers")
+        if not all(_is_number(v) and math.isfinite(v) for v in value):
+            raise bad("a list of finite numbers")
+        return tuple(float(v) for v in value)
+    return value
+
+
+class _MethodMeta(ABCMeta):
+    """Checks the options of every construction, ``NashMTL(3, max_norm=…)`` as well as
+    :func:`~paretokit.methods.get_method`: unknown names and values of the wrong type are a
+    :class:`MethodError` before the method's own ``__init__`` runs."""
+
+    def __call__(cls, n_tasks: int, *args: Any, seed: int = 0, **options: Any) -> Any:
+        if args:
+            raise MethodError(f"{cls.label()}: options are keyword arguments, got {args!r}")
+        return super().__call__(n_tasks, seed=seed, **cls.check_options(options))
+
+
+class Method(metaclass=_MethodMeta):
+    """Base of every method: name, kind, citation, options, state, step counter and seeding.
 
     Options are the keyword arguments of the subclass's ``__init__`` after ``n_tasks``;
-    their defaults are the paper's. Unknown options raise :class:`MethodError` (done by
-    :func:`paretokit.methods.get_method`, which checks against the signature).
+    their defaults are the paper's and declare their types (:func:`coerce_option`). Unknown
+    options and values of the wrong type raise :class:`MethodError` at construction.
+    ``step_count`` counts the steps since :meth:`reset` (one per ``loss``/``weights`` call of
+    a loss weighting, one per ``combine`` of an aggregation, reused steps included).
     """
 
     name: ClassVar[str]
@@ -65,12 +120,18 @@ class Method(ABC):
     needs_post_step_losses: ClassVar[bool] = False
 
     def __init__(self, n_tasks: int, *, seed: int = 0) -> None:
-        if not isinstance(n_tasks, int) or n_tasks < 2:
-            raise MethodError(f"{self.name}: n_tasks must be an integer ≥ 2, got {n_tasks!r}")
+        if not isinstance(n_tasks, int) or isinstance(n_tasks, bool) or n_tasks < 2:
+            raise MethodError(f"{self.label()}: n_tasks must be an integer ≥ 2, got {n_tasks!r}")
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise MethodError(f"{self.label()}: seed must be an integer, got {seed!r}")
         self.n_tasks = n_tasks
         self.seed = seed
         self.generator = torch.Generator().manual_seed(seed)
         self.step_count = 0
+
+    @classmethod
+    def label(cls) -> str:
+        return getattr(cls, "name", cls.__name__)
 
     def reset(self, seed: int | None = None) -> None:
         """Forget all state (new run); reseed the method's random generator."""
@@ -88,6 +149,19 @@ class Method(ABC):
             for k, p in params.items()
             if k not in ("self", "n_tasks", "seed") and p.kind is not p.VAR_KEYWORD
         }
+
+    @classmethod
+    def check_options(cls, options: dict[str, Any]) -> dict[str, Any]:
+        """``options`` with each value checked against its declared default's type."""
+        valid = cls.option_defaults()
+        unknown = sorted(set(options) - set(valid))
+        if unknown:
+            accepted = ", ".join(valid) if valid else "none"
+            raise MethodError(
+                f"option(s) {', '.join(unknown)} do not apply to method {cls.label()!r}; "
+                f"its options: {accepted}"
+            )
+        return {k: coerce_option(cls.label(), k, v, valid[k]) for k, v in options.items()}
 
     def options(self) -> dict[str, Any]:
         """The options this instance runs with (for recording in results)."""
@@ -109,42 +183,73 @@ class Method(ABC):
         if k != self.n_tasks:
             raise MethodError(f"{self.name}: built for {self.n_tasks} tasks, got {k}")
 
+    def _check_losses(self, losses: Tensor, minimum: str | None = None, why: str = "") -> None:
+        """Task losses of shape (K,); with ``minimum`` ("positive" or "nonnegative") also
+        finite and > 0 or ≥ 0 (``why`` says what needs it, for the message)."""
+        if losses.shape != (self.n_tasks,):
+            raise MethodError(
+                f"{self.name}: expected {self.n_tasks} task losses, got shape {tuple(losses.shape)}"
+            )
+        if minimum is None:
+            return
+        bad = not torch.isfinite(losses).all() or (
+            (losses <= 0).any() if minimum == "positive" else (losses < 0).any()
+        )
+        if bad:
+            need = "finite positive" if minimum == "positive" else "finite non-negative"
+            raise MethodError(f"{self.name}: needs {need} task losses{why}, got {losses.tolist()}")
+
 
 class LossWeighting(Method):
-    """A method that weights the task losses: ``loss = Σ_k w_k L_k`` (by default)."""
+    """A method that weights the task losses: ``loss = Σ_k w_k L_k`` (by default).
+
+    Subclasses implement :meth:`_weights` (and :meth:`_loss` when the scalar is not
+    ``Σ_k w_k L_k``); :meth:`weights` checks the losses' shape and counts the step.
+    """
 
     kind: ClassVar[str] = "weighting"
-
-    @abstractmethod
-    def weights(self, losses: Tensor) -> Tensor:
-        """Task weights (K,) for this step, from the current losses (K,)."""
 
     # The weights used by the latest :meth:`loss` call (for reporting; None before any step).
     last_weights: Tensor | None = None
 
+    @abstractmethod
+    def _weights(self, losses: Tensor) -> Tensor:
+        """Task weights (K,) for this step, from the current (checked, detached) losses."""
+
+    def weights(self, losses: Tensor) -> Tensor:
+        """Task weights (K,) for this step, from the current losses (K,); one step."""
+        self._check_losses(losses)
+        w = self._weights(losses.detach())
+        self.step_count += 1
+        return w
+
     def loss(self, losses: Tensor) -> Tensor:
         """The scalar the engine back-propagates this step (one call per step: stateful or
         random weightings draw once here). Records the weights used in ``last_weights``."""
-        self._check_k(losses.shape[0])
-        w = self.weights(losses.detach())
+        w = self.weights(losses)
         self.last_weights = w.detach()
-        return (w.to(losses) * losses).sum()
+        return self._loss(losses, w)
+
+    def _loss(self, losses: Tensor, weights: Tensor) -> Tensor:
+        return (weights.to(losses) * losses).sum()
 
 
 class GradientAggregation(Method):
     """A method that turns per-task gradients G (K, D) into one update direction (D,).
 
     Subclasses implement either :meth:`gramian_weights` (direction ``wᵀG``, Gramian-only
-    methods) or override :meth:`combine` (methods that need ``G`` itself).
+    methods; :class:`GramianWeighting` does the bookkeeping) or :meth:`_combine` (methods that
+    need ``G`` itself). :meth:`combine` checks the input and counts the step.
     """
 
     kind: ClassVar[str] = "aggregation"
-    # True when the direction is wᵀG for the weights returned by ``weights``.
+    # True when the direction is wᵀG for the weights returned by ``weights``:
+    # then ``aggregate(G) == weights(G) @ G`` (tested for every such method).
     has_weights: ClassVar[bool] = True
     # True when the method needs the task losses too (GradNorm, DB-MTL).
     needs_losses: ClassVar[bool] = False
-    # On steps answered by :meth:`reuse_weights`, the engine clips the shared parameters'
-    # gradient to this norm after back-propagating Σ w_k L_k (0: no clip; Nash-MTL's max_norm).
+    # The engine clips the shared parameters' gradient to this norm after writing the step's
+    # update into it, every step (0: no clip; Nash-MTL's max_norm, as its official code does).
     max_shared_grad_norm: float = 0.0
 
     def gramian_weights(self, gramian: Tensor, losses: Tensor | None = None) -> Tensor:
@@ -154,6 +259,11 @@ class GradientAggregation(Method):
     def combine(self, G: Tensor, losses: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
         """One step: the direction (D,) and, for wᵀG methods, the weights (K,) else None."""
         self._check_input(G, losses)
+        out = self._combine(G, losses)
+        self.step_count += 1
+        return out
+
+    def _combine(self, G: Tensor, losses: Tensor | None) -> tuple[Tensor, Tensor | None]:
         w = self.gramian_weights(G @ G.T, losses)
         return w @ G, w
 
@@ -187,3 +297,40 @@ class GradientAggregation(Method):
             raise MethodError(f"{self.name}: task gradients contain NaN or inf")
         if self.needs_losses and losses is None:
             raise MethodError(f"{self.name} needs the task losses: call with losses=")
+
+
+class GramianWeighting(GradientAggregation):
+    """An aggregation whose weights depend on G only through its Gramian A = GGᵀ (K, K), and
+    whose direction is ``wᵀG`` (TorchJD's "weighting from the Gramian" split).
+
+    Subclasses implement :meth:`_array_weights` on the Gramian as a symmetrized float64 numpy
+    array (:func:`~paretokit.methods._solvers.gramian_array`: NaN/inf is a MethodError); this
+    class converts back to a tensor of the Gramian's dtype and device. Helpers shared by the
+    solver-based methods: :meth:`live_rows` (tasks with a nonzero gradient) and
+    :meth:`scale_free` (the correlation matrix of the live rows).
+    """
+
+    def gramian_weights(self, gramian: Tensor, losses: Tensor | None = None) -> Tensor:
+        from paretokit.methods._solvers import gramian_array
+
+        w = self._array_weights(gramian_array(gramian), losses)
+        return torch.as_tensor(w, dtype=gramian.dtype, device=gramian.device)
+
+    @abstractmethod
+    def _array_weights(self, A: np.ndarray, losses: Tensor | None) -> np.ndarray:
+        """Weights (K,) from the float64 Gramian A (K, K)."""
+
+    @staticmethod
+    def live_rows(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(n, live): the task-gradient norms n_k = √A_kk and the indices of the rows that are
+        not zero (n_k > 1e-150 · max(1, max n): a zero row has no direction to weigh)."""
+        n = np.sqrt(np.maximum(np.diag(A), 0.0))
+        live = np.flatnonzero(n > 1e-150 * max(1.0, float(n.max()) if n.size else 0.0))
+        return n, live
+
+    @staticmethod
+    def scale_free(A: np.ndarray, n: np.ndarray, live: np.ndarray) -> np.ndarray:
+        """``C = D⁻¹ A D⁻¹`` on the live rows (D = diag(n)): the Gramian of the unit gradients,
+        in which the solvers' tolerances do not depend on the gradients' scales."""
+        nl = n[live]
+        return A[np.ix_(live, live)] / np.outer(nl, nl)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-import torch
 from torch import Tensor
 
 from paretokit.errors import MethodError
-from paretokit.methods._base import GradientAggregation
-from paretokit.methods._solvers import gramian_array, min_norm_weights, nnqp
+from paretokit.methods._base import GramianWeighting
+from paretokit.methods._solvers import min_norm_weights, nnqp
 
 
 def cagrad_dual(A: np.ndarray, c: float) -> np.ndarray:
@@ -96,7 +95,7 @@ def _closed_form_on_face(
     return w, rho
 
 
-class CAGrad(GradientAggregation):
+class CAGrad(GramianWeighting):
     """CAGrad: Liu et al., "Conflict-Averse Gradient Descent for Multi-task Learning",
     NeurIPS 2021, https://arxiv.org/abs/2110.14048.
 
@@ -131,8 +130,7 @@ class CAGrad(GradientAggregation):
             raise MethodError("cagrad: rescale must be 0, 1 or 2")
         self.c, self.rescale = float(c), rescale
 
-    def gramian_weights(self, gramian: Tensor, losses: Tensor | None = None) -> Tensor:
-        A = gramian_array(gramian)
+    def _array_weights(self, A: np.ndarray, losses: Tensor | None) -> np.ndarray:
         k = A.shape[0]
         g0_sq = float(A.mean())  # ‖g0‖² = (1/K²) 1ᵀA1
         weights = np.zeros(k)
@@ -141,7 +139,7 @@ class CAGrad(GradientAggregation):
             if self.c > 0:
                 weights = self._primal(A, g0_sq, weights)
             weights /= {0: 1.0, 1: 1.0 + self.c**2, 2: 1.0 + self.c}[self.rescale]
-        return torch.as_tensor(weights, dtype=gramian.dtype, device=gramian.device)
+        return weights
 
     def _primal(self, A: np.ndarray, g0_sq: float, u: np.ndarray) -> np.ndarray:
         """Weights v of the primal solution d = Gᵀv (before rescaling); u = 1/K gives g0."""

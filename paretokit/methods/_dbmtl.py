@@ -65,17 +65,9 @@ class DualBalancing(GradientAggregation):
         super().reset(seed)
         self.buffer: Tensor | None = None
 
-    def combine(self, G: Tensor, losses: Tensor | None = None) -> tuple[Tensor, None]:
-        self._check_input(G, losses)
+    def _combine(self, G: Tensor, losses: Tensor | None) -> tuple[Tensor, None]:
         assert losses is not None
-        if losses.shape != (self.n_tasks,):
-            raise MethodError(
-                f"dbmtl: expected {self.n_tasks} task losses, got shape {tuple(losses.shape)}"
-            )
-        if not torch.isfinite(losses).all() or (losses <= 0).any():
-            raise MethodError(
-                f"dbmtl: needs finite positive task losses (it takes log L_k), got {losses.tolist()}"
-            )
+        self._check_losses(losses, "positive", " (it takes log L_k)")
         if self.buffer is None:
             self.buffer = torch.zeros_like(G)
         elif (
@@ -94,5 +86,4 @@ class DualBalancing(GradientAggregation):
         norms = self.buffer.norm(dim=1)
         unit = torch.where(norms > 0, 1.0 / torch.where(norms > 0, norms, 1.0), 0.0)
         d = norms.max() * (unit @ self.buffer)
-        self.step_count = t
         return d, None

@@ -48,7 +48,7 @@ class DynamicWeightAverage(LossWeighting):
     def reset(self, seed: int | None = None) -> None:
         super().reset(seed)
         self.epoch_losses: list[Tensor] = []  # the last two epoch means, oldest first
-        self._weights = torch.ones(self.n_tasks, dtype=torch.float64)
+        self._epoch_weights = torch.ones(self.n_tasks, dtype=torch.float64)
 
     def epoch_end(self, mean_losses: Tensor) -> None:
         m = mean_losses.detach().to("cpu", torch.float64)
@@ -64,12 +64,7 @@ class DynamicWeightAverage(LossWeighting):
         self.epoch_losses = [*self.epoch_losses[-1:], m]
         if len(self.epoch_losses) == 2:
             r = self.epoch_losses[1] / self.epoch_losses[0]
-            self._weights = self.n_tasks * torch.softmax(r / self.temperature, dim=0)
+            self._epoch_weights = self.n_tasks * torch.softmax(r / self.temperature, dim=0)
 
-    def weights(self, losses: Tensor) -> Tensor:
-        if losses.shape != (self.n_tasks,):
-            raise MethodError(
-                f"dwa: expected {self.n_tasks} task losses, got shape {tuple(losses.shape)}"
-            )
-        self.step_count += 1
-        return self._weights.to(dtype=losses.dtype, device=losses.device)
+    def _weights(self, losses: Tensor) -> Tensor:
+        return self._epoch_weights.to(dtype=losses.dtype, device=losses.device)

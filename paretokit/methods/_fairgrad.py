@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-import torch
 from torch import Tensor
 
 from paretokit.errors import MethodError
-from paretokit.methods._base import GradientAggregation
-from paretokit.methods._solvers import gramian_array, positive_newton
+from paretokit.methods._base import GramianWeighting
+from paretokit.methods._solvers import positive_newton
 
 RESIDUAL_TOL = 1e-11
 
@@ -54,7 +53,7 @@ def alpha_fair_weights(A: np.ndarray, alpha: float, max_iter: int = 200) -> np.n
     return beta / n
 
 
-class FairGrad(GradientAggregation):
+class FairGrad(GramianWeighting):
     """FairGrad: Ban & Ji, "Fair Resource Allocation in Multi-Task Learning", ICML 2024,
     https://arxiv.org/abs/2402.15638.
 
@@ -81,11 +80,9 @@ class FairGrad(GradientAggregation):
             raise MethodError("fairgrad: alpha must be > 0")
         self.alpha = float(alpha)
 
-    def gramian_weights(self, gramian: Tensor, losses: Tensor | None = None) -> Tensor:
-        A = gramian_array(gramian)
-        n = np.sqrt(np.maximum(np.diag(A), 0.0))
-        live = n > 1e-150 * max(1.0, float(n.max()))
+    def _array_weights(self, A: np.ndarray, losses: Tensor | None) -> np.ndarray:
+        _, live = self.live_rows(A)
         w = np.zeros(A.shape[0])
-        if live.any():
+        if live.size:
             w[live] = alpha_fair_weights(A[np.ix_(live, live)], self.alpha)
-        return torch.as_tensor(w, dtype=gramian.dtype, device=gramian.device)
+        return w

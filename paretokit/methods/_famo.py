@@ -85,12 +85,11 @@ class FAMO(LossWeighting):
         self._opt = torch.optim.Adam([self.logits], lr=self.w_lr, weight_decay=self.gamma)
         self._before: Tensor | None = None
 
-    def weights(self, losses: Tensor) -> Tensor:
+    def _weights(self, losses: Tensor) -> Tensor:
         d = self._shifted(losses, "before the step")
         z = torch.softmax(self.logits.detach(), dim=0)
         w = (z / d) / (z / d).sum()
         self._before = d
-        self.step_count += 1
         return w.to(dtype=losses.dtype, device=losses.device)
 
     def after_step(self, new_losses: Tensor | None) -> None:

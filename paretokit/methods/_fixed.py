@@ -31,8 +31,7 @@ class FixedWeights(LossWeighting):
             raise MethodError(f"weights must be finite, ≥ 0 and not all 0: {w.tolist()}")
         self.weights_ = w / w.sum()
 
-    def weights(self, losses: Tensor) -> Tensor:
-        self._check_k(losses.shape[0])
+    def _weights(self, losses: Tensor) -> Tensor:
         return self.weights_.to(losses.dtype)
 
 

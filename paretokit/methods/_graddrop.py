@@ -62,8 +62,7 @@ class GradDrop(GradientAggregation):
         self.feature_level = feature_level
         self.gradient_target = "representation" if feature_level else "parameters"
 
-    def combine(self, G: Tensor, losses: Tensor | None = None) -> tuple[Tensor, None]:
-        self._check_input(G, losses)
+    def _combine(self, G: Tensor, losses: Tensor | None) -> tuple[Tensor, None]:
         total = G.sum(dim=0)
         mass = G.abs().sum(dim=0)
         purity = 0.5 * (1.0 + torch.where(mass > 0, total / torch.where(mass > 0, mass, 1.0), 0.0))
@@ -74,5 +73,4 @@ class GradDrop(GradientAggregation):
             d = torch.where(keep, G, 0.0).sum(dim=0)
         else:
             d = ((self.leak + (1.0 - self.leak) * keep.to(G.dtype)) * G).sum(dim=0)
-        self.step_count += 1
         return d, None

@@ -71,8 +71,7 @@ class GradNorm(GradientAggregation):
     def parameters(self) -> list[Tensor]:
         return [self.task_weights]
 
-    def combine(self, G: Tensor, losses: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        self._check_input(G, losses)
+    def _combine(self, G: Tensor, losses: Tensor | None) -> tuple[Tensor, Tensor]:
         assert losses is not None
         w = self._step(G.norm(dim=1), losses)
         return w @ G, w
@@ -114,7 +113,6 @@ class GradNorm(GradientAggregation):
         gw = w * norms
         target = gw.mean() * r.pow(self.alpha)
         p.grad = torch.sign(gw - target) * norms
-        self.step_count += 1
         return w
 
     def after_step(self, new_losses: Tensor | None) -> None:

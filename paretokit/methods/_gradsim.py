@@ -61,5 +61,4 @@ class GradientSimilarity(GradientAggregation):
         else:
             w = cos.clamp_min(0.0)
         w[m] = 1.0
-        self.step_count += 1
         return w

@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-import torch
 from torch import Tensor
 
-from paretokit.methods._base import GradientAggregation
-from paretokit.methods._solvers import gramian_array
+from paretokit.methods._base import GramianWeighting
 
 
-class IMTLG(GradientAggregation):
+class IMTLG(GramianWeighting):
     """IMTL-G: Liu et al., "Towards Impartial Multi-task Learning", ICLR 2021,
     https://openreview.net/forum?id=IMPnRXEWpvr.
 
@@ -41,17 +39,13 @@ class IMTLG(GradientAggregation):
         self.feature_level = bool(feature_level)
         self.gradient_target = "representation" if feature_level else "parameters"
 
-    def gramian_weights(self, gramian: Tensor, losses: Tensor | None = None) -> Tensor:
-        A = gramian_array(gramian)
-        k = A.shape[0]
-        n = np.sqrt(np.maximum(np.diag(A), 0.0))
-        live = n > 1e-150 * max(1.0, float(n.max()))
-        w = np.zeros(k)
-        if live.any():
-            nl = n[live]
-            C = A[np.ix_(live, live)] / np.outer(nl, nl)  # scale-free: w_k = x_k / n_k
-            x = np.linalg.lstsq(C, np.ones(live.sum()), rcond=None)[0]
-            wl = x / nl
+    def _array_weights(self, A: np.ndarray, losses: Tensor | None) -> np.ndarray:
+        n, live = self.live_rows(A)
+        w = np.zeros(A.shape[0])
+        if live.size:
+            C = self.scale_free(A, n, live)  # scale-free: w_k = x_k / n_k
+            x = np.linalg.lstsq(C, np.ones(live.size), rcond=None)[0]
+            wl = x / n[live]
             total = wl.sum()
-            w[live] = wl / total if abs(total) > 1e-300 else 1.0 / live.sum()
-        return torch.as_tensor(w, dtype=gramian.dtype, device=gramian.device)
+            w[live] = wl / total if abs(total) > 1e-300 else 1.0 / live.size
+        return w

@@ -77,8 +77,7 @@ class MetaBalance(GradientAggregation):
         super().reset(seed)
         self.norm_averages = torch.zeros(self.n_tasks, dtype=torch.float64)
 
-    def combine(self, G: Tensor, losses: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        self._check_input(G, losses)
+    def _combine(self, G: Tensor, losses: Tensor | None) -> tuple[Tensor, Tensor]:
         w = self._step(G.norm(dim=1)).to(G)
         return w @ G, w
 
@@ -106,5 +105,4 @@ class MetaBalance(GradientAggregation):
             apply = n < n[m]
         w = torch.where(apply, scaled, 1.0)
         w[m] = 1.0
-        self.step_count += 1
         return w

@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-import torch
 from torch import Tensor
 
 from paretokit.errors import MethodError
-from paretokit.methods._base import GradientAggregation
-from paretokit.methods._solvers import gramian_array, min_norm_weights
+from paretokit.methods._base import GramianWeighting
+from paretokit.methods._solvers import min_norm_weights
 
 NORMALIZATIONS = ("none", "l2", "loss", "loss+")
 
 
-class MGDA(GradientAggregation):
+class MGDA(GramianWeighting):
     """Multiple-gradient descent (Désidéri 2012) as multi-task learning: Sener & Koltun,
     "Multi-Task Learning as Multi-Objective Optimization", NeurIPS 2018,
     https://arxiv.org/abs/1810.04650.
@@ -58,11 +57,10 @@ class MGDA(GradientAggregation):
         self.gradient_target = "representation" if feature_level else "parameters"
         self.needs_losses = normalization in ("loss", "loss+")
 
-    def gramian_weights(self, gramian: Tensor, losses: Tensor | None = None) -> Tensor:
-        A = gramian_array(gramian)
+    def _array_weights(self, A: np.ndarray, losses: Tensor | None) -> np.ndarray:
         n = self._norms(A, losses)
         w, _ = min_norm_weights(A / np.outer(n, n), name="mgda")
-        return torch.as_tensor(w / n, dtype=gramian.dtype, device=gramian.device)
+        return w / n
 
     def _norms(self, A: np.ndarray, losses: Tensor | None) -> np.ndarray:
         k = A.shape[0]

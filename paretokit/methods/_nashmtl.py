@@ -5,18 +5,17 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-import torch
 from torch import Tensor
 
 from paretokit.errors import MethodError
-from paretokit.methods._base import GradientAggregation
-from paretokit.methods._solvers import gramian_array, min_norm_weights, positive_newton
+from paretokit.methods._base import GramianWeighting
+from paretokit.methods._solvers import min_norm_weights, positive_newton
 
 SOLVERS = ("newton", "ccp")
 RESIDUAL_TOL = 1e-11  # max_i |α_i (Aα)_i − 1| at which Newton stops
 CONTRACT_TOL = 1e-8  # the residual every returned solution meets
 # Squared min-norm of the normalized gradients' hull below which an input whose fixed point
-# float64 cannot resolve to CONTRACT_TOL is treated as Pareto-stationary (see _solve).
+# float64 cannot resolve to CONTRACT_TOL is treated as Pareto-stationary (see NashMTL._array_weights).
 STATIONARY_TOL = 1e-6
 EPS = float(np.finfo(np.float64).eps)
 
@@ -62,7 +61,7 @@ def bargaining_weights(
     )
 
 
-class NashMTL(GradientAggregation):
+class NashMTL(GramianWeighting):
     """Nash-MTL: Navon et al., "Multi-Task Learning as a Bargaining Game", ICML 2022,
     https://arxiv.org/abs/2202.01017.
 
@@ -79,12 +78,13 @@ class NashMTL(GradientAggregation):
 
     * ``update_every`` — Nash-MTL-N (paper §6.4): recompute α every N steps and reuse it in
       between; the engine then skips the per-task gradients (:meth:`reuse_weights`).
-    * ``max_norm`` — clip the shared parameters' update to norm ``max_norm``, as the official
-      code does after back-propagating Σα_iL_i (``clip_grad_norm_`` on the shared parameters,
-      every step, reused weights included); 0 disables. The returned weights are the
-      unclipped α (so the direction is ``min(1, max_norm/‖αᵀG‖) αᵀG``) and the task heads get
-      α_k∇L_k unclipped, as in the official code. On steps that reuse α the engine applies
-      the same clip (:attr:`max_shared_grad_norm`).
+    * ``max_norm`` — the training engine clips the shared parameters' gradient to norm
+      ``max_norm`` after writing the update into it, as the official code does after
+      back-propagating Σα_iL_i (``clip_grad_norm_`` on the shared parameters, every step,
+      reused weights included); 0 disables. It is an engine setting carried by the method
+      (:attr:`max_shared_grad_norm`): the method itself returns ``αᵀG`` unclipped, so
+      ``aggregate(G) == weights(G) @ G`` holds, and the task heads get α_k∇L_k unclipped, as
+      in the official code.
     * ``solver`` — ``"newton"`` (exact, default) or ``"ccp"``: the paper's own procedure (§3.2,
       a sequence of ``ccp_steps`` convex problems solved with cvxpy/Clarabel, starting from
       α = 1, stopping early as the official code does). It approximates the fixed point; a
@@ -131,40 +131,26 @@ class NashMTL(GradientAggregation):
         super().reset(seed)
         self._beta: np.ndarray | None = None  # warm start, scale-free coordinates
         self._alpha: Tensor | None = None  # weights of the last update (Nash-MTL-N reuse)
-        self._calls = 0
 
-    def gramian_weights(self, gramian: Tensor, losses: Tensor | None = None) -> Tensor:
-        A = gramian_array(gramian)
-        alpha = self._solve(A)
-        return torch.as_tensor(alpha, dtype=gramian.dtype, device=gramian.device)
-
-    def combine(self, G: Tensor, losses: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
-        self._check_input(G, losses)
-        self._calls += 1
-        alpha = self.gramian_weights(G @ G.T)
-        d = alpha @ G
-        if self.max_norm > 0:
-            norm = float(d.norm())
-            if norm > self.max_norm:
-                d = d * (self.max_norm / norm)
+    def _combine(self, G: Tensor, losses: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        d, alpha = super()._combine(G, losses)
+        assert alpha is not None
         self._alpha = alpha.detach()
         return d, alpha
 
     def reuse_weights(self) -> Tensor | None:
-        if self._alpha is None or self._calls % self.update_every == 0:
+        if self._alpha is None or self.step_count % self.update_every == 0:
             return None
-        self._calls += 1
+        self.step_count += 1
         return self._alpha
 
-    def _solve(self, A: np.ndarray) -> np.ndarray:
-        k = A.shape[0]
-        norms = np.sqrt(np.maximum(np.diag(A), 0.0))
-        live = norms > 1e-150 * max(1.0, float(norms.max()))
-        alpha = np.zeros(k)
-        if not live.any():
+    def _array_weights(self, A: np.ndarray, losses: Tensor | None) -> np.ndarray:
+        norms, live = self.live_rows(A)
+        alpha = np.zeros(A.shape[0])
+        if not live.size:
             return alpha
         n = norms[live]
-        C = A[np.ix_(live, live)] / np.outer(n, n)
+        C = self.scale_free(A, norms, live)
         try:
             if self.solver == "ccp":
                 beta = _ccp_weights(C, self.ccp_steps)

@@ -39,14 +39,14 @@ class PCGrad(GradientAggregation):
     )
     has_weights: ClassVar[bool] = False
 
-    def combine(self, G: Tensor, losses: Tensor | None = None) -> tuple[Tensor, None]:
-        self._check_input(G, losses)
+    def _combine(self, G: Tensor, losses: Tensor | None) -> tuple[Tensor, None]:
         coef = self._coefficients(G @ G.T).sum(dim=0)
         return coef.to(G) @ G, None
 
     def projected_gradients(self, G: Tensor) -> Tensor:
         """The projected task gradients ``g_i^pc`` (K, D) of one step (draws new orders)."""
         self._check_input(G, None)
+        self.step_count += 1
         return self._coefficients(G @ G.T).to(G) @ G
 
     def _coefficients(self, gramian: Tensor) -> Tensor:
@@ -66,5 +66,4 @@ class PCGrad(GradientAggregation):
             nj = sq_norms[j]
             project = (dots < 0) & (nj > 0)
             C[rows[project], j[project]] -= dots[project] / nj[project]
-        self.step_count += 1
         return torch.from_numpy(C)

@@ -46,11 +46,7 @@ class RandomLossWeighting(LossWeighting):
             )
         self.distribution = distribution
 
-    def weights(self, losses: Tensor) -> Tensor:
-        if losses.shape != (self.n_tasks,):
-            raise MethodError(
-                f"rlw: expected {self.n_tasks} task losses, got shape {tuple(losses.shape)}"
-            )
+    def _weights(self, losses: Tensor) -> Tensor:
         k = self.n_tasks
         if self.distribution == "normal":
             z = torch.randn(k, generator=self.generator, dtype=torch.float64)
@@ -60,5 +56,4 @@ class RandomLossWeighting(LossWeighting):
             u = torch.rand(k, generator=self.generator, dtype=torch.float64)
             e = -torch.log1p(-u)
             w = e / e.sum()
-        self.step_count += 1
         return w.to(dtype=losses.dtype, device=losses.device)

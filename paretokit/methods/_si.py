@@ -7,7 +7,6 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
-from paretokit.errors import MethodError
 from paretokit.methods._base import LossWeighting
 
 
@@ -32,22 +31,9 @@ class ScaleInvariant(LossWeighting):
         "a Bargaining Game, ICML 2022 (baseline SI), https://arxiv.org/abs/2202.01017"
     )
 
-    def weights(self, losses: Tensor) -> Tensor:
-        _check_positive(self.name, losses, self.n_tasks)
-        return 1.0 / losses.detach()
+    def _weights(self, losses: Tensor) -> Tensor:
+        self._check_losses(losses, "positive", " (it takes log L_k)")
+        return 1.0 / losses
 
-    def loss(self, losses: Tensor) -> Tensor:
-        _check_positive(self.name, losses, self.n_tasks)
-        self.last_weights = 1.0 / losses.detach()
+    def _loss(self, losses: Tensor, weights: Tensor) -> Tensor:
         return torch.log(losses).sum()
-
-
-def _check_positive(name: str, losses: Tensor, k: int) -> None:
-    if losses.shape != (k,):
-        raise MethodError(f"{name}: expected {k} task losses, got shape {tuple(losses.shape)}")
-    if not torch.isfinite(losses).all():
-        raise MethodError(f"{name}: task losses contain NaN or inf: {losses.tolist()}")
-    if (losses <= 0).any():
-        raise MethodError(
-            f"{name}: needs positive task losses (it takes log L_k), got {losses.tolist()}"
-        )

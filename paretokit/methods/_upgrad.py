@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-import torch
 from torch import Tensor
 
-from paretokit.methods._base import GradientAggregation
-from paretokit.methods._solvers import gramian_array, nnqp_many
+from paretokit.methods._base import GramianWeighting
+from paretokit.methods._solvers import nnqp_many
 
 
-class UPGrad(GradientAggregation):
+class UPGrad(GramianWeighting):
     """UPGrad: Quinton & Rey, "Jacobian Descent for Multi-Objective Optimization", 2024,
     https://arxiv.org/abs/2406.16232 (TorchJD's UPGrad).
 
@@ -40,17 +39,15 @@ class UPGrad(GradientAggregation):
         super().reset(seed)
         self._supports = None
 
-    def gramian_weights(self, gramian: Tensor, losses: Tensor | None = None) -> Tensor:
-        A = gramian_array(gramian)
+    def _array_weights(self, A: np.ndarray, losses: Tensor | None) -> np.ndarray:
         k = A.shape[0]
-        n = np.sqrt(np.maximum(np.diag(A), 0.0))
-        live = np.flatnonzero(n > 1e-150 * max(1.0, float(n.max())))
+        n, live = self.live_rows(A)
         total = np.zeros(k)
         dead = np.setdiff1d(np.arange(k), live)
         total[dead] += 1.0  # v_i = e_i for zero gradients
         if live.size:
             nl = n[live]
-            C = A[np.ix_(live, live)] / np.outer(nl, nl)
+            C = self.scale_free(A, n, live)
             # v_i = D⁻¹ n_i (e_j + μ_j), μ_j = argmin_{μ ≥ 0} ½μᵀCμ + C[:, j]ᵀμ (row j of MU)
             warm = self._supports
             if warm is not None and warm.shape != C.shape:
@@ -59,4 +56,4 @@ class UPGrad(GradientAggregation):
             self._supports = MU > 0
             V = MU + np.eye(live.size)
             total[live] += (nl @ V) / nl
-        return torch.as_tensor(total / k, dtype=gramian.dtype, device=gramian.device)
+        return total / k

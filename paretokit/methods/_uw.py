@@ -7,7 +7,6 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
-from paretokit.errors import MethodError
 from paretokit.methods._base import LossWeighting
 
 
@@ -53,29 +52,14 @@ class UncertaintyWeighting(LossWeighting):
     def parameters(self) -> list[Tensor]:
         return [self.log_vars]
 
-    def weights(self, losses: Tensor) -> Tensor:
-        self._check(losses)
-        return (0.5 * torch.exp(-self.log_vars.detach())).to(losses)
-
-    def loss(self, losses: Tensor) -> Tensor:
-        self._check(losses)
+    def _weights(self, losses: Tensor) -> Tensor:
+        self._check_losses(losses, "nonnegative", " (½e^(-s)L + ½s is unbounded below for L < 0)")
         s = self.log_vars
         if s.device != losses.device or s.dtype != losses.dtype:
             s.data = s.data.to(device=losses.device, dtype=losses.dtype)
             s.grad = None
-        self.step_count += 1
-        self.last_weights = 0.5 * torch.exp(-s.detach())
-        return (0.5 * torch.exp(-s) * losses + 0.5 * s).sum()
+        return 0.5 * torch.exp(-s.detach())
 
-    def _check(self, losses: Tensor) -> None:
-        if losses.shape != (self.n_tasks,):
-            raise MethodError(
-                f"uw: expected {self.n_tasks} task losses, got shape {tuple(losses.shape)}"
-            )
-        if not torch.isfinite(losses).all():
-            raise MethodError(f"uw: task losses contain NaN or inf: {losses.tolist()}")
-        if (losses < 0).any():
-            raise MethodError(
-                f"uw: task losses must be ≥ 0 (½e^(-s)L + ½s is unbounded below in s for L < 0), "
-                f"got {losses.tolist()}"
-            )
+    def _loss(self, losses: Tensor, weights: Tensor) -> Tensor:
+        s = self.log_vars
+        return (0.5 * torch.exp(-s) * losses + 0.5 * s).sum()

@@ -16,17 +16,13 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
-from paretokit.errors import ParetokitError
+from paretokit.errors import ParetokitError, TrainingDiverged  # re-exported: train.TrainingDiverged
 from paretokit.methods import GradientAggregation, LossWeighting, Method
 from paretokit.problems import MultiTaskModel, Problem, Split
 from paretokit.train.gradients import TaskJacobian, assign_flat_grad, flatten_rows
 from paretokit.train.seeding import seed_everything
 
 EVAL_BATCH = 8192
-
-
-class TrainingDiverged(ParetokitError):
-    """A task loss became NaN or infinite: the run is recorded as failed with this reason."""
 
 
 @dataclass(frozen=True)
@@ -182,9 +178,11 @@ def make_step(
     heads = [model.head_parameters(j) for j in range(problem.n_tasks)]
     head_flat = [p for ps in heads for p in ps]
 
-    def clip_reused(params: list[Tensor]) -> None:
+    def clip_shared() -> None:
+        # Nash-MTL's official code clips the shared parameters' gradient after writing the
+        # update into it (reused-weight steps included); the method's direction is unclipped.
         if method.max_shared_grad_norm > 0:
-            torch.nn.utils.clip_grad_norm_(params, method.max_shared_grad_norm)
+            torch.nn.utils.clip_grad_norm_(shared, method.max_shared_grad_norm)
 
     def head_gradients(losses: Tensor) -> list[Tensor]:
         # Head k's parameters feed only L_k, so one cheap backward of Σ_k L_k through the
@@ -213,12 +211,13 @@ def make_step(
         reused = method.reuse_weights()
         if reused is not None:
             (reused.to(losses.dtype) * losses).sum().backward()
-            clip_reused(shared)
+            clip_shared()
             return losses, reused
         head_grads = head_gradients(losses)
         G = flatten_rows(jacobian(losses, shared))
         direction, weights = method.combine(G, losses.detach())
         assign_flat_grad(shared, direction)
+        clip_shared()
         assign_heads(head_grads, weights)
         return losses, weights
 
@@ -230,12 +229,13 @@ def make_step(
         if reused is not None:
             (reused.to(losses.dtype) * losses).sum().backward()
             z.backward(z_leaf.grad)
-            clip_reused(shared)
+            clip_shared()
             return losses, reused
         head_grads = head_gradients(losses)
         Gz = jacobian(losses, [z_leaf])[0].reshape(problem.n_tasks, -1)
         direction, weights = method.combine(Gz, losses.detach())
         z.backward(direction.view_as(z).to(z.dtype))
+        clip_shared()
         assign_heads(head_grads, weights)
         return losses, weights
 
