@@ -13,6 +13,15 @@ Part 2 times full training steps (`Trainer.step`: forward, task gradients, metho
 real batches of the problem, every method in turn, repeated round-robin so that machine
 noise hits all methods alike, and prints the median step time and its ratio to LS's measured
 in the same run. Nothing here is a pass/fail test: it prints what it measured.
+
+Part 3 (``--torchjd``, needs ``pip install torchjd``, an optional import: never a dependency)
+puts paretokit's step beside TorchJD's ``mtl_backward`` + ``jac_to_grad`` on the same model,
+batches and Adam: for each K the per-task gradient pass alone (paretokit: a mean of the rows
+through the engine; TorchJD: its ``Mean`` aggregator), then UPGrad, MGDA and Nash-MTL in both,
+and every paretokit Gramian method on parameter and on feature gradients. All of them run
+round-robin in one process; ratios are to the plain LS step of the same run.
+
+    python bench/methods.py --skip-aggregation --skip-steps --torchjd --threads 1
 """
 
 from __future__ import annotations
@@ -28,9 +37,17 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from paretokit.methods import GradientAggregation, LossWeighting, get_method, method_names  # noqa: E402
+from paretokit.methods import (  # noqa: E402
+    REGISTRY,
+    GradientAggregation,
+    GramianWeighting,
+    LossWeighting,
+    get_method,
+    method_names,
+)
 from paretokit.problems import get_problem  # noqa: E402
 from paretokit.train import Trainer, resolve_device, to_device  # noqa: E402
+from paretokit.train.loop import make_adam  # noqa: E402
 from paretokit.train.seeding import seed_everything  # noqa: E402
 
 EXTRA_VARIANTS = {
@@ -125,22 +142,27 @@ def step_times(
     steps: int,
     repeats: int,
     batch_size: int | None,
-) -> dict[str, float]:
-    """Median seconds per training step of every method on the problem's real batches."""
+    labels: dict[str, tuple[str, dict]] | None = None,
+    torchjd: bool = False,
+) -> dict[str, list[float]]:
+    """Seconds per training step of every method on the problem's real batches: one sample
+    per round-robin round (``repeats`` of them)."""
     problem = get_problem(problem_name, tasks=k)
     train = to_device(problem.splits(), device)["train"]
     bs = batch_size or problem.defaults.batch_size
     order = seed_everything(0, device)
     batches = [torch.randperm(len(train), generator=order)[:bs].to(device) for _ in range(steps)]
-    trainers = {}
-    for label, (name, opts) in variants().items():
+    trainers: dict[str, object] = {}
+    for label, (name, opts) in (labels or variants()).items():
         seed_everything(0, device)
-        trainers[label] = Trainer(
-            problem,
-            problem.build_model().to(device),
-            get_method(name, k, **opts),
-            problem.defaults.lr,
-        )
+        method = MeanOfRows(k, **opts) if name == "mean" else get_method(name, k, **opts)
+        model = problem.build_model().to(device)
+        trainers[label] = Trainer(problem, model, method, problem.defaults.lr)
+    if torchjd:
+        for label, make in torchjd_aggregators(k).items():
+            seed_everything(0, device)
+            model = problem.build_model().to(device)
+            trainers[label] = TorchJDStep(problem, model, make(), problem.defaults.lr)
     for t in trainers.values():  # warm-up: first-call allocations, DWA/GradNorm initial state
         for idx in batches[:3]:
             t.step(train.x[idx], train.y[idx])
@@ -153,7 +175,83 @@ def step_times(
                 t.step(train.x[idx], train.y[idx])
             _sync(device)
             samples[label].append((time.perf_counter() - start) / len(batches))
-    return {label: statistics.median(v) for label, v in samples.items()}
+    return samples
+
+
+class MeanOfRows(GramianWeighting):
+    """The per-task gradient pass alone: weights 1/K (TorchJD's ``Mean``), no solver."""
+
+    name = "mean"
+    summary = "mean of the task gradients (benchmark reference)"
+    citation = "-"
+
+    def _array_weights(self, A, losses):
+        return torch.full((A.shape[0],), 1.0 / A.shape[0], dtype=torch.float64).numpy()
+
+    def _combine(self, G, losses):
+        w = torch.full((G.shape[0],), 1.0 / G.shape[0], dtype=G.dtype, device=G.device)
+        return w @ G, w
+
+
+def torchjd_aggregators(k: int) -> dict[str, Callable[[], object]]:
+    """TorchJD's aggregators at their defaults (its optional extras: quadprog for UPGrad,
+    ecos for NashMTL)."""
+    from torchjd.aggregation import MGDA, Mean, NashMTL, UPGrad
+
+    return {
+        "torchjd Mean": Mean,
+        "torchjd UPGrad": UPGrad,
+        "torchjd MGDA": MGDA,
+        "torchjd NashMTL": lambda: NashMTL(n_tasks=k),
+    }
+
+
+class TorchJDStep:
+    """One training step the TorchJD way: ``mtl_backward`` (task heads get ∇L_k, the shared
+    parameters' ``.jac`` the K rows, batched through the features) then ``jac_to_grad`` with
+    the aggregator, then the same fused Adam as paretokit's :class:`Trainer`."""
+
+    def __init__(self, problem, model, aggregator, lr: float) -> None:
+        self.problem, self.model, self.aggregator = problem, model, aggregator
+        self.params = list(model.parameters())
+        self.optimizer = make_adam(self.params, lr)
+        self.shared = model.shared_parameters()
+        self.heads = [model.head_parameters(j) for j in range(problem.n_tasks)]
+
+    def step(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        from torchjd.autojac import jac_to_grad, mtl_backward
+
+        for p in self.params:
+            p.grad = None
+        z = self.model.representation(x)
+        losses = self.problem.losses(self.model.heads_forward(z), y)
+        # the K losses are rows of one stacked tensor: keep the graph for the K task passes
+        mtl_backward(
+            list(losses),
+            features=z,
+            tasks_params=self.heads,
+            shared_params=self.shared,
+            retain_graph=True,
+        )
+        jac_to_grad(self.shared, self.aggregator)
+        self.optimizer.step()
+
+
+def torchjd_labels() -> dict[str, tuple[str, dict]]:
+    """paretokit's side of part 3: the gradient pass, and every Gramian method on parameter
+    and feature gradients."""
+    out: dict[str, tuple[str, dict]] = {"ls": ("ls", {}), "gradient pass (mean)": ("mean", {})}
+    out["gradient pass (mean), features"] = ("mean", {"feature_level": True})
+    for name, cls in REGISTRY.items():
+        if issubclass(cls, GramianWeighting):
+            out[name] = (name, {"feature_level": False})
+            out[f"{name}, features"] = (name, {"feature_level": True})
+    return out
+
+
+def spread(values: list[float]) -> str:
+    lo, med, hi = min(values), statistics.median(values), max(values)
+    return f"{med * 1e3:>8.2f} [{lo * 1e3:.2f}–{hi * 1e3:.2f}]"
 
 
 def _sync(device: torch.device) -> None:
@@ -170,32 +268,60 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5, help="round-robin rounds per method")
     ap.add_argument("--batch-size", type=int, default=None)
     ap.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
-    ap.add_argument("--skip-steps", action="store_true", help="only part 1")
+    ap.add_argument("--skip-steps", action="store_true", help="skip part 2")
+    ap.add_argument("--skip-aggregation", action="store_true", help="skip part 1")
+    ap.add_argument("--torchjd", action="store_true", help="part 3: beside TorchJD (optional)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     ks = [int(k) for k in args.ks.split(",")]
     print(f"torch {torch.__version__}, device {device}, {torch.get_num_threads()} threads")
-    for k in ks:
+    for k in ks if not args.skip_aggregation else []:
         problem = get_problem(args.problem, tasks=k)
         d = sum(p.numel() for p in problem.build_model().shared_parameters())
         print(f"\n== aggregation time per call, K={k} (problem {args.problem}: D={d}) ==")
         print(f"{'method':<26} {'timed':<28} {'µs/call':>10}")
         for label, what, sec in aggregation_times(k, d):
             print(f"{label:<26} {what:<28} {sec * 1e6:>10.1f}")
-    if args.skip_steps:
-        return
-    for k in ks:
-        times = step_times(args.problem, k, device, args.steps, args.repeats, args.batch_size)
-        ls = times["ls"]
-        print(
-            f"\n== training step, {args.problem} K={k}, median of {args.repeats} rounds "
-            f"of {args.steps} steps =="
-        )
-        print(f"{'method':<26} {'ms/step':>9} {'ratio to LS':>12}")
-        for label, sec in sorted(times.items(), key=lambda kv: kv[1]):
-            print(f"{label:<26} {sec * 1e3:>9.2f} {sec / ls:>12.2f}")
+    if not args.skip_steps:
+        for k in ks:
+            samples = step_times(args.problem, k, device, args.steps, args.repeats, args.batch_size)
+            ls = statistics.median(samples["ls"])
+            print(
+                f"\n== training step, {args.problem} K={k}, median of {args.repeats} rounds "
+                f"of {args.steps} steps =="
+            )
+            print(f"{'method':<26} {'ms/step':>9} {'ratio to LS':>12}")
+            for label, v in sorted(samples.items(), key=lambda kv: statistics.median(kv[1])):
+                print(
+                    f"{label:<26} {statistics.median(v) * 1e3:>9.2f} {statistics.median(v) / ls:>12.2f}"
+                )
+    if args.torchjd:
+        from importlib.metadata import version
+
+        tjd = version("torchjd")
+        for k in ks:
+            samples = step_times(
+                args.problem,
+                k,
+                device,
+                args.steps,
+                args.repeats,
+                args.batch_size,
+                labels=torchjd_labels(),
+                torchjd=True,
+            )
+            ls = samples["ls"]
+            print(
+                f"\n== paretokit beside TorchJD {tjd}, {args.problem} K={k}, "
+                f"{args.repeats} rounds of {args.steps} steps, round-robin =="
+            )
+            print(f"{'step':<34} {'ms/step median [min–max]':>26} {'ratio to LS (per round)':>26}")
+            for label, v in sorted(samples.items(), key=lambda kv: statistics.median(kv[1])):
+                ratios = [a / b for a, b in zip(v, ls)]  # same round: same machine load
+                r = f"{statistics.median(ratios):.2f} [{min(ratios):.2f}–{max(ratios):.2f}]"
+                print(f"{label:<34} {spread(v):>26} {r:>26}")
 
 
 if __name__ == "__main__":

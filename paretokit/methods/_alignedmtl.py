@@ -33,8 +33,15 @@ class AlignedMTL(GramianWeighting):
         "arXiv:2305.19000"
     )
 
-    def __init__(self, n_tasks: int, *, seed: int = 0, preferences: Sequence[float] = ()) -> None:
-        super().__init__(n_tasks, seed=seed)
+    def __init__(
+        self,
+        n_tasks: int,
+        *,
+        seed: int = 0,
+        preferences: Sequence[float] = (),
+        feature_level: bool = False,
+    ) -> None:
+        super().__init__(n_tasks, seed=seed, feature_level=feature_level)
         pref = np.ones(n_tasks) if len(preferences) == 0 else np.asarray(preferences, float)
         if pref.shape != (n_tasks,) or not np.all(np.isfinite(pref)):
             raise MethodError(f"alignedmtl: preferences must be {n_tasks} finite numbers")

@@ -308,7 +308,21 @@ class GramianWeighting(GradientAggregation):
     class converts back to a tensor of the Gramian's dtype and device. Helpers shared by the
     solver-based methods: :meth:`live_rows` (tasks with a nonzero gradient) and
     :meth:`scale_free` (the correlation matrix of the live rows).
+
+    Every such method takes the option ``feature_level`` (False unless its paper says
+    otherwise): True gives it the gradients with respect to the shared representation
+    z = trunk(x) instead of the shared parameters (the engine's ``gradient_target``). That is
+    MGDA-UB's upper bound (Sener & Koltun 2018, §3.3) and LibMTL's ``rep_grad``: G has rows
+    ∇_z L_k (K × batch·features), the weights come from their Gramian, and the trunk receives
+    ``Σ_k w_k ∇_z L_k`` in one backward pass. Since ∇_θ L_k = J_θ(z)ᵀ ∇_z L_k, the feature
+    Gramian approximates the parameter Gramian J ∇_z ∇_zᵀ Jᵀ with J's metric dropped: exact
+    when JJᵀ is a multiple of the identity, otherwise a different (cheaper) weighting.
     """
+
+    def __init__(self, n_tasks: int, *, seed: int = 0, feature_level: bool = False) -> None:
+        super().__init__(n_tasks, seed=seed)
+        self.feature_level = feature_level
+        self.gradient_target = "representation" if feature_level else "parameters"
 
     def gramian_weights(self, gramian: Tensor, losses: Tensor | None = None) -> Tensor:
         from paretokit.methods._solvers import gramian_array

@@ -122,8 +122,16 @@ class CAGrad(GramianWeighting):
         "arXiv:2110.14048"
     )
 
-    def __init__(self, n_tasks: int, *, seed: int = 0, c: float = 0.4, rescale: int = 1) -> None:
-        super().__init__(n_tasks, seed=seed)
+    def __init__(
+        self,
+        n_tasks: int,
+        *,
+        seed: int = 0,
+        c: float = 0.4,
+        rescale: int = 1,
+        feature_level: bool = False,
+    ) -> None:
+        super().__init__(n_tasks, seed=seed, feature_level=feature_level)
         if not c >= 0:
             raise MethodError("cagrad: c must be ≥ 0")
         if rescale not in (0, 1, 2):

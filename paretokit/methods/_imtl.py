@@ -35,9 +35,7 @@ class IMTLG(GramianWeighting):
     citation: ClassVar[str] = "Liu et al., Towards Impartial Multi-task Learning, ICLR 2021"
 
     def __init__(self, n_tasks: int, *, seed: int = 0, feature_level: bool = True) -> None:
-        super().__init__(n_tasks, seed=seed)
-        self.feature_level = bool(feature_level)
-        self.gradient_target = "representation" if feature_level else "parameters"
+        super().__init__(n_tasks, seed=seed, feature_level=feature_level)
 
     def _array_weights(self, A: np.ndarray, losses: Tensor | None) -> np.ndarray:
         n, live = self.live_rows(A)

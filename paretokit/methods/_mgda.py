@@ -49,12 +49,10 @@ class MGDA(GramianWeighting):
         feature_level: bool = False,
         normalization: str = "none",
     ) -> None:
-        super().__init__(n_tasks, seed=seed)
+        super().__init__(n_tasks, seed=seed, feature_level=feature_level)
         if normalization not in NORMALIZATIONS:
             raise MethodError(f"mgda: normalization must be one of {NORMALIZATIONS}")
-        self.feature_level = bool(feature_level)
         self.normalization = normalization
-        self.gradient_target = "representation" if feature_level else "parameters"
         self.needs_losses = normalization in ("loss", "loss+")
 
     def _array_weights(self, A: np.ndarray, losses: Tensor | None) -> np.ndarray:

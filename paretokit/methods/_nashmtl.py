@@ -112,8 +112,9 @@ class NashMTL(GramianWeighting):
         max_norm: float = 1.0,
         solver: str = "newton",
         ccp_steps: int = 20,
+        feature_level: bool = False,
     ) -> None:
-        super().__init__(n_tasks, seed=seed)
+        super().__init__(n_tasks, seed=seed, feature_level=feature_level)
         if not isinstance(update_every, int) or update_every < 1:
             raise MethodError("nashmtl: update_every must be an integer ≥ 1")
         if not max_norm >= 0:

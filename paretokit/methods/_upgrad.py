@@ -31,8 +31,8 @@ class UPGrad(GramianWeighting):
         "Quinton & Rey, Jacobian Descent for Multi-Objective Optimization, 2024, arXiv:2406.16232"
     )
 
-    def __init__(self, n_tasks: int, *, seed: int = 0) -> None:
-        super().__init__(n_tasks, seed=seed)
+    def __init__(self, n_tasks: int, *, seed: int = 0, feature_level: bool = False) -> None:
+        super().__init__(n_tasks, seed=seed, feature_level=feature_level)
         self._supports: np.ndarray | None = None  # warm starts of the K QPs (K, K) bool
 
     def reset(self, seed: int | None = None) -> None:

@@ -1,9 +1,13 @@
-"""Per-task gradients of the shared parameters in one batched backward pass.
+"""Per-task gradients of the shared parameters, batched through the shared features.
 
-For losses L (K,) and parameters θ, the Jacobian rows ∇_θ L_k are vector–Jacobian products
-with the unit vectors e_k; ``torch.autograd.grad(..., is_grads_batched=True)`` computes all K of
-them in one vmapped backward pass instead of K passes. Models that vmap cannot handle (custom
-autograd functions without vmap support, some in-place ops) fall back to K ordinary passes.
+For a model ``out_k = head_k(z)``, ``z = trunk(x)`` and losses L (K,), the task-gradient rows
+are ``∇_θ L_k = J_θ(z)ᵀ ∇_z L_k``: first the K feature gradients ∇_z L_k (one batched
+backward through the small heads, which also yields each head's own gradient), then one
+batched vector–Jacobian product of the trunk with those K cotangents
+(``torch.autograd.grad(z, θ, grad_outputs=Gz, is_grads_batched=True)``, one vmapped backward
+pass instead of K). This is how TorchJD's ``mtl_backward`` proceeds (Quinton & Rey 2024); the
+vmapped pass never goes through the heads. Models that vmap cannot handle (custom autograd
+functions without vmap support, some in-place ops) fall back to K ordinary passes.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from torch import Tensor
 
 
 class TaskJacobian:
-    """Computes the (K, P) task-gradient rows for a list of tensors, batched when possible.
+    """Vector–Jacobian products with K cotangents at once, batched when possible.
 
     The first failure of the batched path switches this instance to the K-pass loop for good
     (``batched`` becomes False), so a run never mixes the two.
@@ -24,24 +28,27 @@ class TaskJacobian:
     def __init__(self, batched: bool = True) -> None:
         self.batched = batched
 
-    def __call__(self, losses: Tensor, inputs: Sequence[Tensor]) -> list[Tensor]:
-        """Gradients of each ``losses[k]`` w.r.t. each input: a list with one (K, *input.shape)
-        tensor per input (zeros where a loss does not depend on an input)."""
+    def __call__(
+        self, outputs: Tensor, inputs: Sequence[Tensor], cotangents: Tensor | None = None
+    ) -> list[Tensor]:
+        """Row k: the gradient of ``⟨cotangents[k], outputs⟩`` w.r.t. each input — a list with
+        one (K, *input.shape) tensor per input (zeros where the output does not depend on an
+        input). Without ``cotangents``, ``outputs`` is (K,) and the rows are ∇ outputs[k]."""
+        if cotangents is None:
+            cotangents = torch.eye(outputs.shape[0], dtype=outputs.dtype, device=outputs.device)
         if self.batched:
             try:
-                return self._batched(losses, inputs)
+                return self._batched(outputs, inputs, cotangents)
             except RuntimeError:
                 self.batched = False
-        return self._loop(losses, inputs)
+        return self._loop(outputs, inputs, cotangents)
 
     @staticmethod
-    def _batched(losses: Tensor, inputs: Sequence[Tensor]) -> list[Tensor]:
-        k = losses.shape[0]
-        eye = torch.eye(k, dtype=losses.dtype, device=losses.device)
+    def _batched(outputs: Tensor, inputs: Sequence[Tensor], cotangents: Tensor) -> list[Tensor]:
         grads = torch.autograd.grad(
-            losses,
+            outputs,
             inputs,
-            grad_outputs=eye,
+            grad_outputs=cotangents,
             is_grads_batched=True,
             retain_graph=True,
             allow_unused=True,
@@ -50,12 +57,17 @@ class TaskJacobian:
         return list(grads)
 
     @staticmethod
-    def _loop(losses: Tensor, inputs: Sequence[Tensor]) -> list[Tensor]:
+    def _loop(outputs: Tensor, inputs: Sequence[Tensor], cotangents: Tensor) -> list[Tensor]:
         rows = [
             torch.autograd.grad(
-                losses[k], inputs, retain_graph=True, allow_unused=True, materialize_grads=True
+                outputs,
+                inputs,
+                grad_outputs=c,
+                retain_graph=True,
+                allow_unused=True,
+                materialize_grads=True,
             )
-            for k in range(losses.shape[0])
+            for c in cotangents
         ]
         return [torch.stack([row[i] for row in rows]) for i in range(len(inputs))]
 

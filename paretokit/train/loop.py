@@ -177,6 +177,7 @@ def make_step(
     shared = model.shared_parameters()
     heads = [model.head_parameters(j) for j in range(problem.n_tasks)]
     head_flat = [p for ps in heads for p in ps]
+    on_features = method.gradient_target == "representation"
 
     def clip_shared() -> None:
         # Nash-MTL's official code clips the shared parameters' gradient after writing the
@@ -184,44 +185,16 @@ def make_step(
         if method.max_shared_grad_norm > 0:
             torch.nn.utils.clip_grad_norm_(shared, method.max_shared_grad_norm)
 
-    def head_gradients(losses: Tensor) -> list[Tensor]:
-        # Head k's parameters feed only L_k, so one cheap backward of Σ_k L_k through the
-        # heads yields every ∇_{head k} L_k; the batched pass is spent on the trunk alone.
-        return list(
-            torch.autograd.grad(
-                losses.sum(),
-                head_flat,
-                retain_graph=True,
-                allow_unused=True,
-                materialize_grads=True,
-            )
-        )
-
-    def assign_heads(grads: list[Tensor], weights: Tensor | None) -> None:
+    def assign_heads(rows: list[Tensor], weights: Tensor | None) -> None:
+        # rows[i] (K, *p.shape): each task's gradient of head parameter i; head j's own is row j
         i = 0
         for j, ps in enumerate(heads):
             for p in ps:
-                p.grad = (
-                    grads[i] * weights[j].to(grads[i].dtype) if weights is not None else grads[i]
-                )
+                g = rows[i][j]
+                p.grad = g * weights[j].to(g.dtype) if weights is not None else g
                 i += 1
 
-    def parameter_step(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor | None]:
-        losses = problem.losses(model(x), y)
-        reused = method.reuse_weights()
-        if reused is not None:
-            (reused.to(losses.dtype) * losses).sum().backward()
-            clip_shared()
-            return losses, reused
-        head_grads = head_gradients(losses)
-        G = flatten_rows(jacobian(losses, shared))
-        direction, weights = method.combine(G, losses.detach())
-        assign_flat_grad(shared, direction)
-        clip_shared()
-        assign_heads(head_grads, weights)
-        return losses, weights
-
-    def representation_step(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor | None]:
+    def aggregation_step(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor | None]:
         z = model.representation(x)
         z_leaf = z.detach().requires_grad_(True)
         losses = problem.losses(model.heads_forward(z_leaf), y)
@@ -231,15 +204,21 @@ def make_step(
             z.backward(z_leaf.grad)
             clip_shared()
             return losses, reused
-        head_grads = head_gradients(losses)
-        Gz = jacobian(losses, [z_leaf])[0].reshape(problem.n_tasks, -1)
-        direction, weights = method.combine(Gz, losses.detach())
-        z.backward(direction.view_as(z).to(z.dtype))
+        # One batched backward through the heads: every head's gradient and the K feature
+        # gradients ∇_z L_k; then (parameter gradients) one batched VJP through the trunk.
+        *head_rows, Gz = jacobian(losses, [*head_flat, z_leaf])
+        if on_features:
+            direction, weights = method.combine(Gz.reshape(problem.n_tasks, -1), losses.detach())
+            z.backward(direction.view_as(z).to(z.dtype))
+        else:
+            G = flatten_rows(jacobian(z, shared, Gz))
+            direction, weights = method.combine(G, losses.detach())
+            assign_flat_grad(shared, direction)
         clip_shared()
-        assign_heads(head_grads, weights)
+        assign_heads(head_rows, weights)
         return losses, weights
 
-    return representation_step if method.gradient_target == "representation" else parameter_step
+    return aggregation_step
 
 
 @torch.no_grad()
