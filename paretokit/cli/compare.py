@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -31,6 +32,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+class GradientsChoice(str, Enum):
+    parameters = "parameters"
+    features = "features"
+
+
 @app.command()
 @user_errors
 def compare(
@@ -52,6 +58,15 @@ def compare(
     ] = None,
     main_task: Annotated[
         str | None, typer.Option(help="Main task (by name) of gradsim and metabalance.")
+    ] = None,
+    gradients: Annotated[
+        GradientsChoice | None,
+        typer.Option(
+            help="Gradients the Gramian methods see: of the shared parameters, or of the shared "
+            "features (one backward through the trunk; `paretokit methods` says which methods "
+            "support it). Default: each method's paper (features for imtl and graddrop).",
+            show_default=False,
+        ),
     ] = None,
     option: Annotated[
         list[str] | None,
@@ -77,6 +92,8 @@ def compare(
         shared["update_every"] = update_every
     if main_task is not None:
         shared["main_task"] = main_task
+    if gradients is not None:
+        shared["feature_level"] = gradients is GradientsChoice.features
     config = CompareConfig(
         methods=methods,
         problem=problem,

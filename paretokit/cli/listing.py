@@ -43,10 +43,27 @@ def methods() -> None:
     from paretokit.methods import method_class, method_names
 
     table = Table(title="methods", show_lines=True)
-    for col in ("method", "kind", "summary", "options (paper defaults)", "citation"):
+    table.add_column("method", no_wrap=True)
+    for col in ("kind", "summary", "options (paper defaults)", "gradients", "citation"):
         table.add_column(col, overflow="fold")
     for name in method_names():
         cls = method_class(name)
-        opts = ", ".join(f"{k}={v!r}" for k, v in cls.option_defaults().items()) or "-"
-        table.add_row(f"[bold]{name}[/]", cls.kind, cls.summary, escape(opts), escape(cls.citation))
+        defaults = cls.option_defaults()
+        opts = ", ".join(f"{k}={v!r}" for k, v in defaults.items()) or "-"
+        if "feature_level" in defaults:  # see GramianWeighting: what feature gradients are
+            grads = (
+                "features*, parameters" if defaults["feature_level"] else "parameters*, features"
+            )
+        else:
+            grads = "parameters" if cls.kind == "aggregation" else "-"
+        table.add_row(
+            f"[bold]{name}[/]", cls.kind, cls.summary, escape(opts), grads, escape(cls.citation)
+        )
     console.print(table)
+    console.print(
+        "gradients: what an aggregation sees (* = its default; `compare --gradients` or "
+        "-o feature_level=true|false). features = ∇_z L_k for the shared representation "
+        "z = trunk(x) (MGDA-UB, LibMTL's rep_grad): one backward through the trunk instead of "
+        "K, and weights from the features' Gramian, which approximates the parameters' "
+        "Gramian by dropping the trunk Jacobian's metric (exact when JJᵀ ∝ I)."
+    )
