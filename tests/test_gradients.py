@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from paretokit.methods import GramianWeighting
-from paretokit.problems import get_problem
+from paretokit.problems import MultiTaskModel, get_problem
 from paretokit.train.gradients import TaskJacobian
 from paretokit.train.loop import make_step
 
@@ -26,12 +26,23 @@ class Recorder(GramianWeighting):
         return super()._combine(G, losses)
 
 
+class OwnHeadsForward(MultiTaskModel):
+    """A model with its own heads_forward: the engine cannot give each head its own copy of
+    z and takes the batched backward through all heads instead."""
+
+    def heads_forward(self, z):
+        return [head(z) for head in self.heads]
+
+
+@pytest.mark.parametrize("custom_heads", [False, True])
 @pytest.mark.parametrize("feature_level", [False, True])
 @pytest.mark.parametrize("batched", [True, False])
-def test_rows_heads_and_direction_match_plain_autograd(feature_level, batched):
+def test_rows_heads_and_direction_match_plain_autograd(feature_level, batched, custom_heads):
     torch.manual_seed(0)
     problem = get_problem("synthetic", tasks=4)
     model = problem.build_model()
+    if custom_heads:
+        model = OwnHeadsForward(model.trunk, model.heads)
     train = problem.splits()["train"]
     x, y = train.x[:64], train.y[:64]
     method = Recorder(4, feature_level=feature_level)

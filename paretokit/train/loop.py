@@ -185,37 +185,65 @@ def make_step(
         if method.max_shared_grad_norm > 0:
             torch.nn.utils.clip_grad_norm_(shared, method.max_shared_grad_norm)
 
-    def assign_heads(rows: list[Tensor], weights: Tensor | None) -> None:
-        # rows[i] (K, *p.shape): each task's gradient of head parameter i; head j's own is row j
+    # out_k = heads[k](z) (the base class's heads_forward): head k gets its own detached copy
+    # of z, so one ordinary backward of Σ_k L_k gives ∇_z L_k per copy and ∇L_k per head,
+    # without a vmapped pass through all K heads for each of the K tasks (K² head work).
+    own_heads = type(model).heads_forward is MultiTaskModel.heads_forward
+    k_tasks = problem.n_tasks
+
+    def task_losses(z: Tensor, y: Tensor) -> tuple[Tensor, list[Tensor]]:
+        if own_heads:
+            leaves = [z.detach().requires_grad_(True) for _ in range(k_tasks)]
+            outputs = [head(leaf) for head, leaf in zip(model.heads, leaves, strict=True)]
+        else:
+            leaves = [z.detach().requires_grad_(True)]
+            outputs = model.heads_forward(leaves[0])
+        return problem.losses(outputs, y), leaves
+
+    def head_and_feature_gradients(
+        losses: Tensor, leaves: list[Tensor]
+    ) -> tuple[list[Tensor], Tensor]:
+        """Each head parameter's gradient (head k's: ∇L_k) and Gz (K, *z.shape) = ∇_z L_k."""
+        if own_heads:
+            grads = torch.autograd.grad(
+                losses.sum(), [*head_flat, *leaves], allow_unused=True, materialize_grads=True
+            )
+            return list(grads[: len(head_flat)]), torch.stack(grads[len(head_flat) :])
+        # any other heads_forward: one batched backward through all heads
+        *rows, Gz = jacobian(losses, [*head_flat, leaves[0]])
+        owner = [j for j, ps in enumerate(heads) for _ in ps]
+        return [r[j] for r, j in zip(rows, owner, strict=True)], Gz
+
+    def assign_heads(grads: list[Tensor], weights: Tensor | None) -> None:
         i = 0
         for j, ps in enumerate(heads):
             for p in ps:
-                g = rows[i][j]
-                p.grad = g * weights[j].to(g.dtype) if weights is not None else g
+                p.grad = (
+                    grads[i] * weights[j].to(grads[i].dtype) if weights is not None else grads[i]
+                )
                 i += 1
 
     def aggregation_step(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor | None]:
         z = model.representation(x)
-        z_leaf = z.detach().requires_grad_(True)
-        losses = problem.losses(model.heads_forward(z_leaf), y)
+        losses, leaves = task_losses(z, y)
         reused = method.reuse_weights()
         if reused is not None:
             (reused.to(losses.dtype) * losses).sum().backward()
-            z.backward(z_leaf.grad)
+            z.backward(torch.stack([leaf.grad for leaf in leaves]).sum(dim=0))
             clip_shared()
             return losses, reused
-        # One batched backward through the heads: every head's gradient and the K feature
-        # gradients ∇_z L_k; then (parameter gradients) one batched VJP through the trunk.
-        *head_rows, Gz = jacobian(losses, [*head_flat, z_leaf])
+        # the heads' gradients and the K feature gradients ∇_z L_k; then (parameter
+        # gradients) one batched VJP through the trunk with those K cotangents.
+        head_grads, Gz = head_and_feature_gradients(losses, leaves)
         if on_features:
-            direction, weights = method.combine(Gz.reshape(problem.n_tasks, -1), losses.detach())
+            direction, weights = method.combine(Gz.reshape(k_tasks, -1), losses.detach())
             z.backward(direction.view_as(z).to(z.dtype))
         else:
             G = flatten_rows(jacobian(z, shared, Gz))
             direction, weights = method.combine(G, losses.detach())
             assign_flat_grad(shared, direction)
         clip_shared()
-        assign_heads(head_rows, weights)
+        assign_heads(head_grads, weights)
         return losses, weights
 
     return aggregation_step
