@@ -5,7 +5,9 @@ and seeds (0 … N−1) as the others, and as a sweep of the same setting. The S
 run per task: the simplex vertex e_k, see :class:`~paretokit.methods._fixed.SingleTask`) are
 trained when the results file holds none for the setting, or when ``stl`` is named. Runs already in the file (same
 run id: method, options, setting, seed) are not trained again, so an interrupted compare
-resumes where it stopped. Rows are appended after every run.
+resumes where it stopped. Rows are appended after every run. Once trained, the comparison
+is the report of the setting (:func:`paretokit.report.build_reports`), restricted to the
+STL baseline and the compared methods: the same numbers `paretokit report` prints.
 """
 
 from __future__ import annotations
@@ -17,12 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from paretokit import analysis
 from paretokit.errors import MethodError, ParetokitError
 from paretokit.methods import get_method, method_class
 from paretokit.problems import Problem, get_problem
+from paretokit.report import Report, build_reports, restrict
 from paretokit.results import (
     STATUS_FAILED,
     RunRecord,
@@ -87,7 +88,7 @@ class CompareOutcome:
     trained: int
     skipped: int
     failed: int
-    table: pd.DataFrame
+    report: Report  # the setting's report, restricted to STL and the compared methods
     out: Path
     setting: dict[str, Any]
 
@@ -244,10 +245,17 @@ def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None
             cb.on_run_end(run, record.status, record.error)
         if cb.on_record:
             cb.on_record(record)
-    results = read_results(out)
     labels = list(dict.fromkeys(method_label(n, options[n]) for n in options))
-    table = analysis.compare_table(results, setting, labels, config.split)
-    return CompareOutcome(len(todo), len(runs) - len(todo), failed, table, out, setting)
+    # the very report `paretokit report` builds for this setting, with only these methods
+    (report,) = build_reports(read_results(out), config.split, setting=_setting_key(setting))
+    return CompareOutcome(
+        len(todo), len(runs) - len(todo), failed, restrict(report, labels), out, setting
+    )
+
+
+def _setting_key(setting: dict[str, Any]) -> dict[str, Any]:
+    """The setting's columns in the results file (the task list is the file's own)."""
+    return {k: v for k, v in setting.items() if k != "tasks"}
 
 
 def _main_task_index(options: dict[str, Any], problem: Problem) -> dict[str, Any]:

@@ -1,34 +1,39 @@
-"""Figures from a results table: the sweep's Pareto frontier with the methods drawn over it.
+"""Figures from a results table: the methods drawn over the sweep front, as the report judges
+them.
 
-- K = 2: every sweep point (faded), the non-dominated frontier as a staircase (the boundary
-  of the region the sweep dominates), each method as its per-seed points and its mean with
-  ±1 std error bars, and the STL point (each task's single-task model) as a star.
-- K = 3: the grid of pairwise projections (the K-dimensional front's points highlighted, the
-  staircase of each 2-D projection), optionally with a 3-D view of the front.
-- K > 3: parallel coordinates: one vertical axis per metric, oriented so that up is better,
-  the front's points as faded lines and each method's mean as a bold line.
+Everything drawn comes from the report of one training setting
+(:func:`paretokit.report.build_reports`), so the figure and the verdict table cannot disagree:
 
-Colours are the Okabe–Ito palette (distinguishable with the common colour-vision
-deficiencies) and every method also has its own marker; axes name the metric, its unit and
-its direction.
+- the sweep: every trial's seed-mean point on the drawn split (faded), the trials chosen on
+  validation highlighted, and (K = 2, and per pair of metrics for K = 3) the staircase of
+  those chosen trials that are non-dominated on the drawn split;
+- each method: its per-seed points (small), its seed mean with the 95% Student-t interval of
+  each metric (error bars), and its outcome (beyond, within noise, dominated) in the legend
+  and in the marker: filled = beyond, white = within noise, grey = dominated;
+- the STL point (each task's single-task model) as a star.
+
+For K = 3 the grid of pairwise projections, optionally with a 3-D view; for K > 3 parallel
+coordinates (one vertical axis per metric, up is better). Colours are the Okabe–Ito palette
+and every method also has its own marker; axes name the metric, its unit and its direction.
+The figure is drawn on a :class:`matplotlib.figure.Figure` without pyplot, so importing or
+calling this module never switches a notebook's backend.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from paretokit import analysis  # noqa: E402
-from paretokit.errors import ParetokitError  # noqa: E402
-from paretokit.results import Results, TaskMeta  # noqa: E402
+from paretokit import analysis
+from paretokit.errors import ParetokitError
+from paretokit.report import Report, build_reports
+from paretokit.results import Results, TaskMeta
 
 FORMATS = (".png", ".svg", ".pdf")
 VIEWS = ("auto", "pairs", "parallel")
@@ -36,6 +41,7 @@ VIEWS = ("auto", "pairs", "parallel")
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#F0E442")
 SWEEP_COLOUR, FRONT_COLOUR, STL_COLOUR = "0.7", "0.25", "black"
 _MARKERS = "osD^vP*Xh<>p"
+OUTCOME_LABEL = {"beyond": "beyond", "within_noise": "within noise", "dominated": "dominated"}
 
 
 def axis_label(task: TaskMeta) -> str:
@@ -61,16 +67,41 @@ def staircase(front: np.ndarray, higher_is_better: tuple[bool, bool]) -> np.ndar
     return np.asarray(verts) * sign
 
 
-def method_points(results: Results, split: str) -> dict[str, np.ndarray]:
-    """Per method label, its per-seed metric rows (n_seeds, K), finite rows only."""
-    df = results.ok(split=split, kind="method")
-    cols = results.metric_columns()
-    out = {}
-    for label, runs in df.groupby("method", sort=False):
-        p = runs[cols].to_numpy(float)
-        p = p[np.isfinite(p).all(axis=1)]
-        if len(p):
-            out[str(label)] = p
+@dataclass
+class MethodDraw:
+    """One method as drawn: per-seed points (n, K), mean (K,), 95% half-widths (K,), outcome."""
+
+    name: str
+    seeds: np.ndarray
+    mean: np.ndarray
+    ci95: np.ndarray
+    outcome: str | None
+
+    @property
+    def label(self) -> str:
+        n = len(self.seeds)
+        text = f"{self.name} ({n} seed{'' if n == 1 else 's'})"
+        return f"{text}: {OUTCOME_LABEL[self.outcome]}" if self.outcome else text
+
+
+def method_draws(report: Report) -> list[MethodDraw]:
+    """The methods of a report as drawn (STL excluded: it is drawn as its own point)."""
+    names = [t.name for t in report.tasks]
+    out = []
+    for rec in report.methods.to_dict("records"):
+        if rec["method"] == "stl":
+            continue
+        seeds = report.per_seed[report.per_seed["method"] == rec["method"]][names]
+        ci = np.array([rec[f"{t}.ci95"] for t in names], dtype=float)
+        out.append(
+            MethodDraw(
+                name=str(rec["method"]),
+                seeds=seeds.to_numpy(float),
+                mean=np.array([rec[t] for t in names], dtype=float),
+                ci95=np.where(np.isfinite(ci), ci, 0.0),
+                outcome=rec.get("outcome") if isinstance(rec.get("outcome"), str) else None,
+            )
+        )
     return out
 
 
@@ -93,61 +124,64 @@ def plot_frontier(
     """
     out = Path(out)
     if out.suffix.lower() not in FORMATS:
-        raise ParetokitError(f"--out must end in {', '.join(FORMATS)}, got {out.name!r}")
+        raise ParetokitError(f"the figure file must end in {', '.join(FORMATS)}, got {out.name!r}")
     if view not in VIEWS:
-        raise ParetokitError(f"--view must be one of {', '.join(VIEWS)}")
+        raise ParetokitError(f"view must be one of {', '.join(VIEWS)}, got {view!r}")
     if dpi < 20 or dpi > 1200:
-        raise ParetokitError("--dpi must be between 20 and 1200")
+        raise ParetokitError(f"dpi must be between 20 and 1200, got {dpi}")
     tasks = list(results.meta.tasks)
     if three_d and len(tasks) != 3:
-        raise ParetokitError(f"--3d needs exactly 3 tasks; this file has {len(tasks)}")
+        raise ParetokitError(f"the 3-D view needs exactly 3 tasks; this file has {len(tasks)}")
     rows = results.ok(split=split)
     if rows.empty:
         raise ParetokitError(f"the results file has no finished runs on {split!r}")
-    chosen = analysis.choose_setting(rows, setting)
-    results = Results(analysis.setting_rows(results.frame, chosen), results.meta)
+    chosen_setting = analysis.choose_setting(rows, setting)
+    (report,) = build_reports(results, split, setting=chosen_setting)
+    methods = method_draws(report)
+    sweep = report.sweep
     cols = results.metric_columns()
-    sweep = analysis.sweep_points(results, split)
-    points = sweep[cols].to_numpy(float) if not sweep.empty else np.empty((0, len(tasks)))
-    points = points[np.isfinite(points).all(axis=1)]
-    methods = method_points(results, split)
+    if sweep is not None:
+        points = sweep.table[cols].to_numpy(float)
+        on_front = sweep.table["chosen"].to_numpy(bool)
+    else:
+        points, on_front = np.empty((0, len(tasks))), np.zeros(0, dtype=bool)
     if not len(points) and not methods:
         raise ParetokitError(f"the results file has no finished sweep or method runs on {split!r}")
-    hib = [t.higher_is_better for t in tasks]
-    on_front = analysis.non_dominated(points, hib) if len(points) else np.zeros(0, bool)
-    baseline = analysis.stl_baseline(results, split)
+    stl_row = report.methods[report.methods["method"] == "stl"] if len(report.methods) else None
     stl = (
-        np.array([baseline.loc[t.name, "mean"] for t in tasks])
-        if len(baseline) == len(tasks)
+        stl_row[[t.name for t in tasks]].to_numpy(float)[0]
+        if stl_row is not None and len(stl_row)
         else None
     )
     if view == "auto":
         view = "pairs" if len(tasks) <= 3 else "parallel"
     # SVG keeps text as text (searchable, editable in a paper's figure), not as paths
-    with plt.rc_context({"svg.fonttype": "none"}):
+    import matplotlib
+
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
         if view == "parallel":
             fig = _parallel(tasks, points, on_front, methods, stl)
         else:
             fig = _pairs(tasks, points, on_front, methods, stl, three_d)
-        n_front = int(on_front.sum())
+        seeds = f" × {len(sweep.seeds)} seeds" if sweep is not None and len(sweep.seeds) > 1 else ""
         fig.suptitle(
             title
-            or f"{results.meta.problem}: {len(points)} sweep point{'' if len(points) == 1 else 's'}, "
-            f"{n_front} non-dominated "
-            f"({split} split)"
+            or f"{results.meta.problem}: {len(points)} sweep trial{'' if len(points) == 1 else 's'}"
+            f"{seeds} ({int(on_front.sum())} chosen on {report.choice_split}), {split} split"
         )
         out.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out, dpi=dpi)
-        plt.close(fig)
     return out
-
-
-def _seeds(n: int) -> str:
-    return f"{n} seed{'' if n == 1 else 's'}"
 
 
 def _style(m: int) -> dict[str, object]:
     return {"color": OKABE_ITO[m % len(OKABE_ITO)], "marker": _MARKERS[m % len(_MARKERS)]}
+
+
+def _face(method: MethodDraw, colour: object) -> object:
+    """The mean marker's fill: the method's colour when beyond the front, white when within
+    noise (or no verdict), grey when dominated."""
+    return {"beyond": colour, "dominated": "0.55"}.get(method.outcome or "", "white")
 
 
 def _pairs(tasks, points, on_front, methods, stl, three_d):
@@ -155,7 +189,7 @@ def _pairs(tasks, points, on_front, methods, stl, three_d):
     panels = len(pairs) + (1 if three_d else 0)
     ncols = min(3 if not three_d else 2, panels)
     nrows = -(-panels // ncols)
-    fig = plt.figure(figsize=(5.2 * ncols, 4.4 * nrows + 0.6), layout="constrained")
+    fig = Figure(figsize=(max(5.2 * ncols, 8.0), 4.4 * nrows + 1.4), layout="constrained")
     axes = [fig.add_subplot(nrows, ncols, i + 1) for i in range(len(pairs))]
     for ax, (i, j) in zip(axes, pairs):
         _panel(ax, tasks, i, j, points, on_front, methods, stl)
@@ -175,7 +209,8 @@ def _pairs(tasks, points, on_front, methods, stl, three_d):
         loc="outside lower center",
         ncol=min(len(labels), 2 * ncols),
         frameon=False,
-        title="methods: large marker = mean ± 1 sample std over seeds,\nsmall markers = each seed",
+        title="methods: large marker = mean over seeds ± 95% t-interval, small = each seed;\n"
+        "fill = outcome: colour beyond, white within noise, grey dominated",
         title_fontsize=9,
     )
     return fig
@@ -192,7 +227,7 @@ def _panel(ax, tasks, i, j, points, on_front, methods, stl) -> None:
             c=SWEEP_COLOUR,
             alpha=0.6,
             lw=0,
-            label="dominated sweep point" if (~on_front).any() else None,
+            label="sweep trial, not chosen" if (~on_front).any() else None,
         )
         ax.scatter(
             points[on_front, i],
@@ -200,30 +235,31 @@ def _panel(ax, tasks, i, j, points, on_front, methods, stl) -> None:
             s=22,
             c=FRONT_COLOUR,
             lw=0,
-            label="non-dominated sweep point",
+            label="sweep trial chosen on val",
             zorder=3,
         )
-        pair = points[:, [i, j]]
+        pair = points[on_front][:, [i, j]]
         v = staircase(pair[analysis.non_dominated(pair, hib)], hib)
         label = "sweep frontier" if len(tasks) == 2 else "pairwise sweep frontier"
         ax.plot(v[:, 0], v[:, 1], c=FRONT_COLOUR, lw=1.2, alpha=0.8, label=label)
-    for m, (name, seeds) in enumerate(methods.items()):
+    for m, method in enumerate(methods):
         style = _style(m)
-        ax.scatter(seeds[:, i], seeds[:, j], s=16, alpha=0.45, lw=0, zorder=4, **style)
-        mean = seeds.mean(axis=0)
-        std = seeds.std(axis=0, ddof=1) if len(seeds) > 1 else np.zeros_like(mean)
+        ax.scatter(
+            method.seeds[:, i], method.seeds[:, j], s=16, alpha=0.55, lw=0, zorder=4, **style
+        )
         ax.errorbar(
-            mean[i],
-            mean[j],
-            xerr=std[i] if len(seeds) > 1 else None,
-            yerr=std[j] if len(seeds) > 1 else None,
+            method.mean[i],
+            method.mean[j],
+            xerr=method.ci95[i] if len(method.seeds) > 1 else None,
+            yerr=method.ci95[j] if len(method.seeds) > 1 else None,
             fmt=style["marker"],
             color=style["color"],
-            mec="black",
-            mew=0.6,
+            mfc=_face(method, style["color"]),
+            mec=style["color"] if method.outcome == "within_noise" else "black",
+            mew=1.4 if method.outcome == "within_noise" else 0.6,
             ms=8,
             capsize=3,
-            label=f"{name} ({_seeds(len(seeds))})",
+            label=method.label,
             zorder=5,
         )
     if stl is not None:
@@ -239,14 +275,14 @@ def _panel_3d(ax, tasks, points, on_front, methods, stl) -> None:
     if len(points):
         ax.scatter(*points[~on_front].T, s=8, c=SWEEP_COLOUR, alpha=0.5, depthshade=False)
         ax.scatter(*points[on_front].T, s=16, c=FRONT_COLOUR, depthshade=False)
-    for m, (_, seeds) in enumerate(methods.items()):
+    for m, method in enumerate(methods):
         style = _style(m)
         ax.scatter(
-            *seeds.mean(axis=0),
+            *method.mean,
             s=60,
-            c=style["color"],
+            c=[_face(method, style["color"])],
             marker=style["marker"],
-            edgecolors="black",
+            edgecolors=style["color"] if method.outcome == "within_noise" else "black",
             depthshade=False,
         )
     if stl is not None:
@@ -261,7 +297,9 @@ def _parallel(tasks, points, on_front, methods, stl):
     """Parallel coordinates: metric j scaled so that 0 is the worst and 1 the best value
     among the drawn points; each axis is labelled with its own values at both ends."""
     drawn = (
-        [points[on_front]] + list(methods.values()) + ([stl[None, :]] if stl is not None else [])
+        [points[on_front]]
+        + [m.seeds for m in methods]
+        + ([stl[None, :]] if stl is not None else [])
     )
     stacked = np.vstack([d for d in drawn if len(d)])
     hib = [t.higher_is_better for t in tasks]
@@ -272,20 +310,27 @@ def _parallel(tasks, points, on_front, methods, stl):
 
     k = len(tasks)
     x = np.arange(k)
-    fig, ax = plt.subplots(figsize=(max(8.0, 1.6 * k + 2), 5.5), layout="constrained")
+    fig = Figure(figsize=(max(8.0, 1.6 * k + 2), 5.5), layout="constrained")
+    ax = fig.add_subplot()
     front = up(points[on_front]) if len(points) else np.empty((0, k))
     for n, row in enumerate(front):
         ax.plot(
-            x, row, c=SWEEP_COLOUR, lw=0.9, alpha=0.7, label="sweep front point" if n == 0 else None
+            x,
+            row,
+            c=SWEEP_COLOUR,
+            lw=0.9,
+            alpha=0.7,
+            label="sweep front point (chosen on val)" if n == 0 else None,
         )
-    for m, (name, seeds) in enumerate(methods.items()):
+    for m, method in enumerate(methods):
         style = _style(m)
         ax.plot(
             x,
-            up(seeds.mean(axis=0))[0],
+            up(method.mean)[0],
             lw=2.2,
             ms=7,
-            label=f"{name} ({_seeds(len(seeds))})",
+            mfc=_face(method, style["color"]),
+            label=method.label,
             **style,
         )
     if stl is not None:

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from paretokit import analysis as A
+from paretokit.errors import ParetokitError
 from paretokit.plot import staircase
 
 
@@ -33,16 +34,27 @@ def test_dominates_and_dominated_by_any():
 
 def test_delta_m_by_hand():
     # task 1 MAE 10% worse than STL, task 2 accuracy 5% better: Δm = 100/2 (0.10 − 0.05) = 2.5
-    hib = [False, True]
-    assert A.delta_m_rows(np.array([1.1, 0.84]), np.array([1.0, 0.8]), hib) == pytest.approx(2.5)
-    rows = np.array([[1.0, 0.8], [0.9, 0.8]])
-    np.testing.assert_allclose(A.delta_m_rows(rows, np.array([1.0, 0.8]), hib), [0.0, -5.0])
+    hib = {"mae": False, "acc": True}
+    table = pd.DataFrame({"mae": [1.0, 1.1, 0.9], "acc": [0.8, 0.84, 0.8]}, index=["stl", "a", "b"])
+    np.testing.assert_allclose(A.delta_m(table, "stl", hib), [0.0, 2.5, -5.0])
+    # a zero baseline metric has no relative change: NaN, never ±inf
+    zero = pd.DataFrame({"mae": [0.0, 1.0], "acc": [0.8, 0.8]}, index=["stl", "a"])
+    assert np.isnan(A.delta_m(zero, "stl", hib)["a"])
+
+
+def test_delta_m_bad_input_is_one_clear_error():
+    table = pd.DataFrame({"mae": [1.0, 1.1]}, index=["stl", "a"])
+    with pytest.raises(ParetokitError, match="baseline 'nope' is not a row of the table"):
+        A.delta_m(table, "nope", {"mae": False})
+    with pytest.raises(ParetokitError, match="no direction given for metric"):
+        A.delta_m(table, "stl", {})
 
 
 def test_mean_rank_with_ties():
-    table = np.array([[1.0, 0.9], [2.0, 0.9], [3.0, 0.5]])  # MAE ↓, accuracy ↑
+    table = pd.DataFrame({"mae": [1.0, 2.0, 3.0], "acc": [0.9, 0.9, 0.5]})  # ↓, ↑
     # MAE ranks 1,2,3; accuracy ranks 1.5,1.5,3
-    np.testing.assert_allclose(A.mean_rank_rows(table, [False, True]), [1.25, 1.75, 3.0])
+    ranks = A.mean_rank(table, {"mae": False, "acc": True})
+    np.testing.assert_allclose(ranks, [1.25, 1.75, 3.0])
 
 
 def test_staircase_vertices():
@@ -78,7 +90,7 @@ def test_delta_m_table_and_libmtl_variant():
     # one metric per task: both variants agree
     one = table[["seg.miou", "depth.err"]]
     np.testing.assert_allclose(A.delta_m(one, "stl", hib), A.delta_m(one, "stl", hib, tasks=tasks))
-    with pytest.raises(KeyError):
+    with pytest.raises(ParetokitError):
         A.delta_m(table, "nope", hib)
 
 

@@ -128,13 +128,18 @@ def test_compare_on_multidigits_and_delta_m_by_hand(tmp_path):
     by_hand = 100 / 2 * sum(-(ls[k] - stl[k]) / stl[k] for k in range(2))
     import json
 
-    table = {row["method"]: row for row in json.loads(result.stdout)}
+    (compared,) = json.loads(result.stdout)  # strict JSON alone on stdout
+    table = {row["method"]: row for row in compared["methods"]}
     assert table["ls"]["delta_m"] == pytest.approx(by_hand, rel=1e-9, abs=1e-12)
     assert table["stl"]["delta_m"] == 0.0
-    assert table["ls"]["dominated"].endswith("/2")
+    # the sweep trained seed 0 only: one paired seed, no interval
+    assert table["ls"]["paired_seeds"] == 1 and table["ls"]["outcome"] == "within_noise"
+    # one verdict table: compare prints the very numbers `report` gives for these methods
+    (reported,) = json.loads(run("report", out, "--format", "json").stdout)
+    assert compared["methods"] == [m for m in reported["methods"] if m["method"] in table]
 
     again = run(*compare_args)
-    assert again.exit_code == 0 and "0 runs trained" in again.stdout
+    assert again.exit_code == 0 and "0 runs trained" in again.output
     assert len(read_results(out).frame) == len(res.frame)
 
     fig = tmp_path / "m.png"
@@ -253,27 +258,12 @@ def test_table_headers_keep_units_that_look_like_markup(tmp_path, monkeypatch):
     assert "a MAE [eV] ↓" in result.stdout
 
 
-def test_comparison_cells_show_spread_only_with_several_seeds():
-    import pandas as pd
+def test_table_cells_show_spread_only_with_several_seeds():
+    from paretokit.report.formats import mean_std, with_interval
 
-    from paretokit.cli import comparison_frame
-
-    table = pd.DataFrame(
-        {
-            "method": ["a", "b"],
-            "seeds": [1, 3],
-            "t": [0.5, 0.25],
-            "t.std": [0.0, 0.01],
-            "delta_m": [1.0, -2.0],
-            "mean_rank": [1.5, 1.5],
-            "dominated": ["", "1/3"],
-            "step_ms": [1.0, 2.0],
-        }
-    )
-    shown = comparison_frame(table, ["t"], "table")
-    assert list(shown["t"]) == ["0.5", "0.25 ± 0.01"]
-    assert list(shown["dominated by sweep"]) == ["no sweep", "1/3"]
-    assert comparison_frame(table, ["t"], "json") is table  # machine formats keep the columns
+    assert mean_std(0.5, float("nan"), 1) == "0.5" and mean_std(0.25, 0.01, 3) == "0.25 ± 0.01"
+    assert with_interval(0.1, float("nan"), float("nan"), "+.3f") == "+0.100"
+    assert with_interval(0.1, -0.2, 0.4, "+.3f") == "+0.100 [-0.200, +0.400]"
 
 
 def test_logs_get_one_plain_line_per_finished_trial_and_run(tmp_path):

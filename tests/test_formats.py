@@ -73,6 +73,6 @@ def test_stdout_is_the_data_alone(files, command, fmt):
 
 def test_compare_json_has_null_for_an_undefined_spread(files):
     result = runner.invoke(app, [*files["compare"], "--format", "json"])
-    rows = strict_json(result.stdout)
-    ls = next(r for r in rows if r["method"] == "ls")
+    (report,) = strict_json(result.stdout)  # compare prints the setting's report
+    ls = next(r for r in report["methods"] if r["method"] == "ls")
     assert ls["seeds"] == 1 and ls["left.std"] is None

@@ -65,7 +65,11 @@ def make_file(path, k: int, stl: bool = True):
 @pytest.mark.parametrize(
     "k, kwargs, expected",
     [
-        (2, {}, ["sweep frontier", "STL", "alpha (3 seeds)", "t0 MAE [eV] (↓ better)"]),
+        (
+            2,
+            {},
+            ["sweep frontier", "STL", "alpha (3 seeds): within noise", "t0 MAE [eV] (↓ better)"],
+        ),
         (2, {"view": "parallel"}, ["worst", "best", "beta (3 seeds)"]),
         (3, {}, ["pairwise sweep frontier", "t1 ACCURACY (↑ better)"]),
         (3, {"three_d": True}, ["3-D view of the front"]),
@@ -96,9 +100,9 @@ def test_png_dpi_and_pdf(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, fragment",
     [
-        ({"view": "cube"}, "--view"),
-        ({"three_d": True}, "--3d needs exactly 3 tasks"),
-        ({"dpi": 5}, "--dpi"),
+        ({"view": "cube"}, "view must be one of auto, pairs, parallel"),
+        ({"three_d": True}, "the 3-D view needs exactly 3 tasks"),
+        ({"dpi": 5}, "dpi must be between 20 and 1200"),
     ],
 )
 def test_bad_options(tmp_path, kwargs, fragment):
@@ -136,6 +140,18 @@ def test_one_training_setting_per_figure(tmp_path):
     result = runner.invoke(
         app, ["plot", str(tmp_path / "r.parquet"), "--out", str(tmp_path / "g.png")]
     )
-    assert result.exit_code == 1 and "--epochs, --batch-size and --lr" in result.stderr
+    assert result.exit_code == 1 and "choose one by its epochs, batch size and lr" in result.stderr
     ok = ["plot", str(tmp_path / "r.parquet"), "--out", str(tmp_path / "g.png"), "--lr", "0.5"]
     assert runner.invoke(app, ok).exit_code == 0
+
+
+def test_the_module_leaves_the_backend_alone():
+    """Drawing never imports pyplot, so it cannot switch a notebook's backend."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, paretokit.plot; "
+        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

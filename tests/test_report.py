@@ -1,6 +1,7 @@
-"""`paretokit report`: every number of a hand-built results file checked by hand, missing
-pieces stated (not crashed on), and every output format through the CLI on a real
-sweep + compare file."""
+"""`paretokit report`: every number of a hand-built results file checked by hand (front
+chosen on validation, methods judged on test seed by seed, outcomes from the t-interval, the
+cost to match over trial orders), missing pieces stated (not crashed on), and every output
+format through the CLI on a real sweep + compare file."""
 
 from __future__ import annotations
 
@@ -15,15 +16,17 @@ from typer.testing import CliRunner
 
 from paretokit.cli import app
 from paretokit.report import build_reports
-from paretokit.report_format import display_frame, to_markdown
+from paretokit.report.formats import display_frame, to_markdown
 from paretokit.results import ResultsMeta, RunRecord, TaskMeta, append_results, read_results
 
 META = ResultsMeta("toy", (TaskMeta("a", "mae", False), TaskMeta("b", "accuracy", True)))
 runner = CliRunner()
+T975_1 = 12.706204736174698  # Student t quantile, 0.975, 1 degree of freedom
 
 
-def _record(run_id, kind, method, metrics, seed=0, seconds=10.0, trial=-1, status="ok"):
+def _record(run_id, kind, method, metrics, seed=0, seconds=10.0, trial=-1, status="ok", val=None):
     m = list(metrics) if metrics is not None else None
+    v = list(val) if val is not None else m
     return RunRecord(
         study="toy-study",
         problem="toy",
@@ -37,7 +40,7 @@ def _record(run_id, kind, method, metrics, seed=0, seconds=10.0, trial=-1, statu
         lr=0.01,
         device="cpu",
         weights=[0.5, 0.5],
-        metrics={"val": m, "test": m} if m is not None else None,
+        metrics={"val": v, "test": m} if m is not None else None,
         losses={"val": [1.0, 1.0], "test": [1.0, 1.0]} if m is not None else None,
         train_seconds=seconds,
         step_ms=1.0,
@@ -46,27 +49,40 @@ def _record(run_id, kind, method, metrics, seed=0, seconds=10.0, trial=-1, statu
     )
 
 
-SWEEP = [((3.0, 0.5), 10.0), ((1.0, 0.2), 10.0), ((2.0, 0.6), 20.0), ((2.5, 0.55), 5.0)]
+# Every test point lies in a ∈ [0, 10] (↓) and b ∈ [0, 1] (↑), with m3 at the ideal (0, 1) and
+# m2's seed 2 at the nadir (10, 0): normalized, z = (a / 10, 1 − b).
+# trial: (test point, val point, seconds per seed), the same for seeds 0 and 1.
+SWEEP = {
+    0: ((2.0, 0.6), (2.0, 0.6), 10.0),  # z (0.2, 0.4)
+    1: ((6.0, 0.9), (6.0, 0.9), 20.0),  # z (0.6, 0.1)
+    # the best trial on test, z (0.1, 0.2), but dominated by trial 0 on validation
+    2: ((1.0, 0.8), (3.0, 0.5), 40.0),
+}
+METHODS = {
+    "m1": {0: (1.5, 0.7), 1: (1.6, 0.65)},  # z (0.15, 0.3), (0.16, 0.35)
+    "m2": {0: (8.0, 0.2), 1: (8.0, 0.2), 2: (10.0, 0.0)},  # seed 2: no sweep seed 2
+    "m3": {0: (0.0, 1.0), 1: (0.0, 1.0)},
+}
 
 
-def write_file(path, sweep=True, methods=True, stl=True):
+def write_file(path, sweep=True, methods=True, stl=True, seeds=(0, 1)):
     records = []
     if sweep:
-        for i, (m, s) in enumerate(SWEEP):  # written in trial order = finish order
-            records.append(_record(f"sweep:{i}", "sweep", "sweep", m, seconds=s, trial=i))
+        for trial, (test, val, secs) in SWEEP.items():
+            for seed in seeds:
+                records.append(
+                    _record(
+                        f"sweep:{trial}:{seed}", "sweep", "sweep", test, seed, secs, trial, val=val
+                    )
+                )
     if methods:
-        records += [
-            _record("m1:0", "method", "m1", (2.2, 0.58), seed=0, seconds=30.0),
-            _record("m1:1", "method", "m1", (2.4, 0.56), seed=1, seconds=34.0),
-            _record("m2:0", "method", "m2", (0.9, 0.7), seed=0, seconds=50.0),
-        ]
+        for label, by_seed in METHODS.items():
+            for seed, m in by_seed.items():
+                records.append(_record(f"{label}:{seed}", "method", label, m, seed, 30.0 + seed))
     if stl:
-        records += [
-            _record("stl:a:0", "stl", "stl:a", (1.0, 0.1), seed=0, seconds=7.0),
-            _record("stl:a:1", "stl", "stl:a", (1.2, 0.1), seed=1, seconds=7.0),
-            _record("stl:b:0", "stl", "stl:b", (9.0, 0.7), seed=0, seconds=7.0),
-            _record("stl:b:1", "stl", "stl:b", (9.0, 0.7), seed=1, seconds=7.0),
-        ]
+        for seed in (0, 1):
+            records.append(_record(f"stl:a:{seed}", "stl", "stl:a", (1.0, 0.1), seed, 7.0))
+            records.append(_record(f"stl:b:{seed}", "stl", "stl:b", (9.0, 0.9), seed, 7.0))
     for r in records:
         append_results(path, r.rows(), META)
     return read_results(path)
@@ -75,57 +91,98 @@ def write_file(path, sweep=True, methods=True, stl=True):
 def test_every_number_by_hand(tmp_path):
     (rep,) = build_reports(write_file(tmp_path / "r.parquet"), split="test")
     t = rep.methods.set_index("method")
-    assert list(t.index) == ["stl", "m1", "m2"]
-    # STL point: a from stl:a runs (1.0, 1.2), b from stl:b runs (0.7, 0.7)
-    assert t.loc["stl", "a"] == pytest.approx(1.1) and t.loc["stl", "b"] == pytest.approx(0.7)
-    # seed statistics: sample std and Student-t 95% half-width (t_{0.975,1} = 12.7062047)
-    assert t.loc["m1", "a"] == pytest.approx(2.3)
-    assert t.loc["m1", "a.std"] == pytest.approx(math.sqrt(0.02))
-    assert t.loc["m1", "a.ci95"] == pytest.approx(12.706204736 * math.sqrt(0.02) / math.sqrt(2))
-    assert math.isnan(t.loc["m2", "a.std"])  # one seed: no spread
-    # Δm% against STL: a ↓ (2.3 − 1.1)/1.1, b ↑ −(0.57 − 0.7)/0.7
-    assert t.loc["m1", "delta_m"] == pytest.approx(50 * (1.2 / 1.1 + 0.13 / 0.7))
+    assert list(t.index) == ["stl", "m1", "m2", "m3"]
+    assert rep.split == "test" and rep.choice_split == "val"
+    # STL point: a from the stl:a runs, b from the stl:b runs
+    assert t.loc["stl", "a"] == pytest.approx(1.0) and t.loc["stl", "b"] == pytest.approx(0.9)
+    # seed statistics over all of a method's seeds: sample std, Student-t 95% half-width
+    assert t.loc["m1", "a"] == pytest.approx(1.55)
+    assert t.loc["m1", "a.std"] == pytest.approx(math.sqrt(0.005))
+    assert t.loc["m1", "a.ci95"] == pytest.approx(T975_1 * math.sqrt(0.005) / math.sqrt(2))
+    assert t.loc["m2", "seeds"] == 3 and t.loc["m2", "paired_seeds"] == 2
+    # Δm% against STL: a ↓ (1.55 − 1)/1, b ↑ −(0.675 − 0.9)/0.9
+    assert t.loc["m1", "delta_m"] == pytest.approx(50 * (0.55 + 0.225 / 0.9))
     assert t.loc["stl", "delta_m"] == 0.0
-    # mean rank over (stl, m1, m2): a ranks 2, 3, 1; b ranks 1.5, 3, 1.5
-    np.testing.assert_allclose(t["mean_rank"], [1.75, 3.0, 1.25])
 
-    # normalization over all points: a in [0.9, 3.0], b in [0.2, 0.7] (higher is better)
-    np.testing.assert_allclose(rep.ideal, [0.9, 0.7])
-    np.testing.assert_allclose(rep.nadir, [3.0, 0.2])
-    np.testing.assert_allclose(rep.reference, [3.0 + 0.21, 0.2 - 0.05])
-    # the front: trials 1 and 2 (trial 0 and 3 are dominated by trial 2)
+    np.testing.assert_allclose(rep.ideal, [0.0, 1.0])
+    np.testing.assert_allclose(rep.nadir, [10.0, 0.0])
+    np.testing.assert_allclose(rep.reference, [11.0, -0.1])
+    # the front is chosen on validation: trials 0 and 1 (trial 2, the best on test, is
+    # dominated by trial 0 on validation)
     sw = rep.sweep
-    assert sw.points == 4 and sw.front_size == 2 and sorted(sw.front["trial"]) == [1, 2]
-    assert sw.seconds == pytest.approx(45.0)
-    # HV in normalized units: z(t1) = (0.1/2.1, 1), z(t2) = (1.1/2.1, 0.2), reference 1.1
-    z1, z2 = 0.1 / 2.1, 1.1 / 2.1
-    hv = (z2 - z1) * (1.1 - 1.0) + (1.1 - z2) * (1.1 - 0.2)
-    assert sw.hypervolume == pytest.approx(hv)
+    assert sw.trials == 3 and sw.seeds == [0, 1] and sw.front_size == 2
+    assert sorted(sw.front["trial"]) == [0, 1]
+    assert sw.seconds == pytest.approx(2 * (10 + 20 + 40))
+    # HV of z (0.2, 0.4), (0.6, 0.1) against (1.1, 1.1): 0.4·0.7 + 0.5·1.0
+    assert sw.hypervolume == pytest.approx(0.78)
+    assert sw.resolution == 0.0  # both chosen trials are extreme: no interior trial
 
-    # m1: dominated by trial 2 in both seeds; ε < 0; the sweep matched it at trial 3 (of 4),
-    # after 10 + 10 + 20 s of training
-    assert t.loc["m1", "dominated_seeds"] == 2
-    assert t.loc["m1", "epsilon"] < 0
-    assert t.loc["m1", "sweep_trials_to_match"] == 3
-    assert t.loc["m1", "sweep_seconds_to_match"] == pytest.approx(40.0)
-    assert t.loc["m1", "hv_contribution"] == pytest.approx(0.0)
-    assert t.loc["m1", "verdict"].startswith("inside the sweep front on all seeds (2 of 2")
-    # m2 = (0.9, 0.7) is the ideal point: it dominates the whole front
-    assert t.loc["m2", "dominated_seeds"] == 0
-    assert t.loc["m2", "epsilon"] == pytest.approx(z2)  # min over front of max_j (f_j − p_j)
-    assert t.loc["m2", "hv_contribution"] == pytest.approx(1.1 * 1.1 - hv)
-    assert t.loc["m2", "hv_contribution_pct"] == pytest.approx(100 * (1.21 - hv) / hv)
-    assert math.isnan(t.loc["m2", "sweep_trials_to_match"])
-    assert "extends the front" in t.loc["m2", "verdict"]
-    assert "the sweep did not reach it within 4 trials" in t.loc["m2", "verdict"]
-    assert (
-        "after 3 trials, 40 s of training (the method trained 32 s per seed)"
-        in (t.loc["m1", "verdict"])
-    )
-    # per-seed rows
+    # m1: ε_0 = max(0.2 − 0.15, 0.4 − 0.3) = 0.1 (trial 0); ε_1 = max(0.04, 0.05) = 0.05
     ps = rep.per_seed.set_index(["method", "seed"])
-    assert ps.loc[("m1", 1), "dominated"] and not ps.loc[("m2", 0), "dominated"]
-    assert rep.notes == []
+    assert ps.loc[("m1", 0), "epsilon"] == pytest.approx(0.1)
+    assert ps.loc[("m1", 1), "epsilon"] == pytest.approx(0.05)
+    half = T975_1 * math.sqrt(0.00125) / math.sqrt(2)
+    assert t.loc["m1", "epsilon"] == pytest.approx(0.075)
+    assert t.loc["m1", "epsilon_ci95_low"] == pytest.approx(0.075 - half)
+    assert t.loc["m1", "epsilon_ci95_high"] == pytest.approx(0.075 + half)
+    assert t.loc["m1", "outcome"] == "within_noise"
+    # its hypervolume contributions: 0.76 − 0.68 and 0.705 − 0.655, in % of 0.78
+    assert ps.loc[("m1", 0), "hv_contribution_pct"] == pytest.approx(100 * 0.08 / 0.78)
+    assert ps.loc[("m1", 1), "hv_contribution_pct"] == pytest.approx(100 * 0.05 / 0.78)
+    # m2: trial 0 is better by 0.4 everywhere in both paired seeds: dominated, zero width
+    assert t.loc["m2", "epsilon"] == pytest.approx(-0.4)
+    assert t.loc["m2", "outcome"] == "dominated" and t.loc["m2", "dominated_seeds"] == 2
+    assert not ps.loc[("m2", 2), "paired"] and math.isnan(ps.loc[("m2", 2), "epsilon"])
+    # m3 at the ideal point: beyond by 0.4, adds 1.21 − 0.78 of hypervolume
+    assert t.loc["m3", "outcome"] == "beyond" and t.loc["m3", "epsilon"] == pytest.approx(0.4)
+    assert t.loc["m3", "hv_contribution_pct"] == pytest.approx(100 * 0.43 / 0.78)
+
+    # cost to match over 1000 orders of 3 trials: every single trial already dominates m2
+    assert t.loc["m2", "trials_to_match_median"] == 1
+    assert t.loc["m2", "trials_to_match_q75"] == 1 and t.loc["m2", "never_matched_share"] == 0
+    assert t.loc["m2", "seconds_to_match_q25"] in (20.0, 40.0, 80.0)
+    # no subset of the trials ever reaches m3
+    assert t.loc["m3", "never_matched_share"] == 1.0
+    assert math.isnan(t.loc["m3", "trials_to_match_median"])
+    # m1: matched by trial 0 or 2 alone, and after two trials when trial 1 comes first
+    assert t.loc["m1", "trials_to_match_median"] == 1 and t.loc["m1", "trials_to_match_q75"] == 2
+
+    assert t.loc["m3", "verdict"].startswith("beyond the sweep front (ε +0.400")
+    assert (
+        "in 100% of 1000 trial orders the sweep did not match it within 3 trials"
+        in (t.loc["m3", "verdict"])
+    )
+    assert t.loc["m2", "verdict"].startswith("dominated by the sweep front (ε -0.400")
+    assert t.loc["m1", "verdict"].startswith("within seed noise of the sweep front")
+    assert "after a median of 1 trials" in t.loc["m1", "verdict"]
+    assert [n.code for n in rep.notes] == ["unpaired"]
+    assert "m2 seed(s) 2" in rep.notes[0].text
+
+
+def test_the_front_is_chosen_on_validation(tmp_path):
+    """Trial 2 is the best trial on test; judged against it m1 would be dominated (its
+    ε_0 = max(0.1 − 0.15, 0.2 − 0.3) = −0.05), but validation does not choose it."""
+    (rep,) = build_reports(write_file(tmp_path / "r.parquet"))
+    table = rep.sweep.table.set_index("trial")
+    assert table["chosen"].tolist() == [True, True, False]
+    test_best = table[["metric.a"]].idxmin().iloc[0]
+    assert test_best == 2 and not table.loc[test_best, "chosen"]
+    ps = rep.per_seed.set_index(["method", "seed"])
+    assert ps.loc[("m1", 0), "epsilon"] == pytest.approx(0.1)
+
+
+def test_single_seed_sweeps_report_with_a_note(tmp_path):
+    (rep,) = build_reports(write_file(tmp_path / "r.parquet", seeds=(0,)))
+    t = rep.methods.set_index("method")
+    assert rep.sweep.seeds == [0]
+    assert set(t.loc[["m1", "m2", "m3"], "outcome"]) == {"within_noise"}
+    assert t.loc["m3", "paired_seeds"] == 1 and t.loc["m3", "epsilon"] == pytest.approx(0.4)
+    assert math.isnan(t.loc["m3", "epsilon_ci95_low"])
+    assert math.isnan(t.loc["m3", "never_matched_share"])  # no cost without an interval
+    assert "single_seed" in [n.code for n in rep.notes]
+    assert t.loc["m3", "verdict"].startswith("within noise: one paired seed")
+    md = runner.invoke(app, ["report", str(tmp_path / "r.parquet"), "--format", "markdown"])
+    assert "sweep --seeds" in md.stdout  # the CLI's advice
 
 
 def test_another_baseline_and_the_val_split(tmp_path):
@@ -133,20 +190,23 @@ def test_another_baseline_and_the_val_split(tmp_path):
     (rep,) = build_reports(res, split="val", baseline="m2")
     t = rep.methods.set_index("method")
     assert t.loc["m2", "delta_m"] == 0.0
-    assert t.loc["m1", "delta_m"] == pytest.approx(50 * (1.4 / 0.9 + 0.13 / 0.7))
+    # m2 on val (= test for methods here): a 26/3, b 0.4/3; m1: a 1.55, b 0.675
+    a2, b2 = 26 / 3, 0.4 / 3
+    assert t.loc["m1", "delta_m"] == pytest.approx(50 * ((1.55 - a2) / a2 - (0.675 - b2) / b2))
+    assert rep.split == "val" and rep.choice_split == "val"
 
 
 @pytest.mark.parametrize(
     "parts, note",
     [
-        ({"stl": False}, "no STL rows: Δm% not available — run `paretokit compare stl`"),
-        ({"sweep": False}, "no sweep rows"),
-        ({"methods": False}, "no method rows"),
+        ({"stl": False}, "no_stl"),
+        ({"sweep": False}, "no_sweep"),
+        ({"methods": False}, "no_methods"),
     ],
 )
 def test_missing_pieces_are_stated(tmp_path, parts, note):
     (rep,) = build_reports(write_file(tmp_path / "r.parquet", **parts))
-    assert any(n.startswith(note) for n in rep.notes), rep.notes
+    assert note in [n.code for n in rep.notes], rep.notes
     to_markdown([rep])  # renders without the missing columns
     display_frame(rep)
 
@@ -155,12 +215,12 @@ def test_nan_metrics_and_a_single_row(tmp_path):
     path = tmp_path / "r.parquet"
     append_results(path, _record("s0", "sweep", "sweep", (1.0, 0.5), trial=0).rows(), META)
     (rep,) = build_reports(read_results(path))
-    assert rep.sweep.points == 1 and rep.sweep.front_size == 1 and rep.methods.empty
+    assert rep.sweep.trials == 1 and rep.sweep.front_size == 1 and rep.methods.empty
     # a finished run whose metric is NaN (e.g. a problem's metric undefined) is left out
     append_results(path, _record("m", "method", "m", (float("nan"), 0.5)).rows(), META)
     append_results(path, _record("f", "method", "f", None, status="failed").rows(), META)
     (rep,) = build_reports(read_results(path))
-    assert "1 finished run(s) with a NaN metric left out" in rep.notes
+    assert "1 finished run(s) with a NaN metric left out" in [n.text for n in rep.notes]
     assert rep.methods.empty
 
 
@@ -169,18 +229,28 @@ def test_cli_formats_on_the_hand_built_file(tmp_path):
     write_file(path)
     table = runner.invoke(app, ["report", str(path)])
     assert table.exit_code == 0, table.output
-    for text in ("sweep: 4 trials", "2 on the front", "m1: inside the sweep front", "Δm%"):
+    for text in ("sweep: 3 trials × 2 seeds", "2 chosen", "m3: beyond the sweep front", "Δm%"):
         assert text in table.stdout
+    assert "front chosen on the val split" in table.stdout
     md = runner.invoke(app, ["report", str(path), "--format", "markdown"]).stdout
-    assert "| method | seeds |" in md and "| m2 |" in md and "**m1**: inside" in md
+    assert "| method | seeds |" in md and "| m2 |" in md and "**m2**: dominated" in md
     js = json.loads(runner.invoke(app, ["report", str(path), "--format", "json"]).stdout)
-    assert js[0]["sweep"]["front_size"] == 2 and js[0]["reference"][0] == pytest.approx(3.21)
-    m2 = next(m for m in js[0]["methods"] if m["method"] == "m2")
-    assert m2["sweep_trials_to_match"] is None and m2["a.std"] is None  # NaN → null
+    assert js[0]["sweep"]["front_size"] == 2 and js[0]["reference"][0] == pytest.approx(11.0)
+    assert js[0]["choice_split"] == "val" and js[0]["split"] == "test"
+    methods = {m["method"]: m for m in js[0]["methods"]}
+    m1, m3 = methods["m1"], methods["m3"]
+    assert m1["outcome"] == "within_noise" and m3["outcome"] == "beyond"
+    assert m3["epsilon_ci95"] == pytest.approx([0.4, 0.4])
+    assert len(m1["hv_contribution_pct_ci95"]) == 2 and m1["trials_to_match_iqr"] == [1, 2]
+    assert m3["trials_to_match_median"] is None and m3["never_matched_share"] == 1.0
+    assert [p["seed"] for p in methods["m2"]["per_seed"]] == [0, 1, 2]
+    assert methods["m2"]["per_seed"][2]["epsilon"] is None  # unpaired: NaN → null
+    assert methods["stl"]["outcome"] is None
     csv = pd.read_csv(
         io.StringIO(runner.invoke(app, ["report", str(path), "--format", "csv"]).stdout)
     )
-    assert list(csv["method"]) == ["stl", "m1", "m2"] and set(csv["problem"]) == {"toy"}
+    assert list(csv["method"]) == ["stl", "m1", "m2", "m3"] and set(csv["problem"]) == {"toy"}
+    assert list(csv["outcome"].fillna("")) == ["", "within_noise", "dominated", "beyond"]
 
 
 @pytest.mark.parametrize(
@@ -217,8 +287,8 @@ def test_report_on_a_real_sweep_and_compare(tmp_path):
     }
     for m in rep["methods"]:
         if m["method"] != "stl":
-            assert m["seeds"] == 2 and 0 <= m["dominated_seeds"] <= 2
-            assert m["sweep_trials_to_match"] is None or 1 <= m["sweep_trials_to_match"] <= 3
+            assert m["seeds"] == 2 and m["paired_seeds"] == 1  # the sweep trains seed 0 only
+            assert m["outcome"] == "within_noise" and m["trials_to_match_median"] is None
 
 
 def test_compare_stl_adds_only_the_baselines(tmp_path):
@@ -233,21 +303,7 @@ def test_compare_stl_adds_only_the_baselines(tmp_path):
     ]
     (rep,) = build_reports(read_results(out))
     assert list(rep.methods["method"]) == ["stl"]
-    assert not any("no STL rows" in n for n in rep.notes)
-
-
-def test_no_seed_dominated_but_the_mean_is(tmp_path):
-    # a ↓, b ↑: the sweep point (1.0, 0.5) dominates neither seed (0.5, 0.2) nor (1.6, 0.8),
-    # but it dominates their mean (1.05, 0.5)
-    path = tmp_path / "r.parquet"
-    rows = _record("s0", "sweep", "sweep", (1.0, 0.5), trial=0).rows()
-    rows += _record("m:0", "method", "m", (0.5, 0.2), seed=0).rows()
-    rows += _record("m:1", "method", "m", (1.6, 0.8), seed=1).rows()
-    append_results(path, rows, META)
-    (rep,) = build_reports(read_results(path))
-    row = rep.methods.set_index("method").loc["m"]
-    assert row["dominated_seeds"] == 0 and row["mean_dominated"]
-    assert row["verdict"].startswith("no seed dominated, but the sweep front dominates its mean")
+    assert "no_stl" not in [n.code for n in rep.notes]
 
 
 def test_stl_runs_count_for_their_own_task_only(tmp_path):
@@ -258,7 +314,7 @@ def test_stl_runs_count_for_their_own_task_only(tmp_path):
     rows += _record("m", "method", "m", (1.1, 0.77)).rows()
     append_results(path, rows, META)
     (rep,) = build_reports(read_results(path))
-    assert rep.notes == []
+    assert [n.code for n in rep.notes] == ["single_seed"]
     t = rep.methods.set_index("method")
     assert t.loc["stl", "a"] == 1.0 and t.loc["stl", "b"] == 0.7
     assert t.loc["m", "delta_m"] == pytest.approx(50 * (0.1 / 1.0 - 0.07 / 0.7))
@@ -274,8 +330,8 @@ def test_two_settings_two_reports_and_failed_runs_noted(tmp_path):
     reps = build_reports(read_results(path))
     assert [r.setting["lr"] for r in reps] == [0.01, 0.1]
     assert list(reps[1].methods["method"]) == ["m1"] and reps[1].sweep is None
-    assert "1 failed run(s) not shown (status failed, see their error)" in reps[0].notes
-    assert list(reps[0].methods["method"]) == ["stl", "m1", "m2"]  # the lr=0.1 run not mixed in
+    assert "1 failed run(s) not shown (status failed)" in [n.text for n in reps[0].notes]
+    assert list(reps[0].methods["method"]) == ["stl", "m1", "m2", "m3"]  # lr=0.1 not mixed in
     csv = pd.read_csv(
         io.StringIO(runner.invoke(app, ["report", str(path), "--format", "csv"]).stdout)
     )

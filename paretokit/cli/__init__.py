@@ -13,7 +13,7 @@ from paretokit.cli import sweep, compare, report, listing  # noqa: F401
 
 # isort: on
 from paretokit.cli._app import app
-from paretokit.cli.compare import comparison_frame, parse_options
+from paretokit.cli.compare import parse_options
 from paretokit.cli.sweep import frontier_frame
 
-__all__ = ["app", "comparison_frame", "frontier_frame", "parse_options"]
+__all__ = ["app", "frontier_frame", "parse_options"]

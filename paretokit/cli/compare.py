@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -25,11 +25,9 @@ from paretokit.cli._options import (
     ThreadsOpt,
 )
 from paretokit.cli._progress import compare_progress
-from paretokit.cli._render import message, render
+from paretokit.cli._render import message
+from paretokit.cli.report import render_reports
 from paretokit.errors import ParetokitError
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 
 class GradientsChoice(str, Enum):
@@ -52,7 +50,10 @@ def compare(
     out: OutOpt = Path("results.parquet"),
     device: DeviceOpt = "auto",
     threads: ThreadsOpt = None,
-    split: Annotated[SplitChoice, typer.Option(help="Split the table reports.")] = SplitChoice.test,
+    split: Annotated[
+        SplitChoice,
+        typer.Option(help="Split the methods are judged on (the front is chosen on val)."),
+    ] = SplitChoice.test,
     update_every: Annotated[
         int | None, typer.Option(help="Nash-MTL-N: recompute the weights every N steps.")
     ] = None,
@@ -81,9 +82,10 @@ def compare(
 ) -> None:
     """Run adaptive MTO methods (and STL baselines) on the sweep's setting and compare them.
 
-    Same problem, model, data, epochs and seeds for every method. The table gives per-task
-    metrics (mean ± std over seeds), Δm% against STL, mean rank, and whether a sweep point of
-    the same setting in the results file dominates each method.
+    Same problem, model, data, epochs and seeds for every method. Then prints the report of
+    the setting (as `paretokit report` does) for STL and these methods: per-task metrics over
+    seeds, Δm% against STL, mean rank, and, against a sweep of the same setting in the results
+    file, each method's outcome from its paired seeds and what the sweep cost to match it.
     """
     from paretokit.compare import CompareConfig, run_compare
 
@@ -116,12 +118,7 @@ def compare(
         f"{escape(str(outcome.out))}",
         fmt,
     )
-    render(
-        comparison_frame(outcome.table, outcome.setting["tasks"], fmt),
-        f"{outcome.setting['problem']} {', '.join(outcome.setting['tasks'])}: "
-        f"{split.value} metrics, Δm% vs STL (lower is better)",
-        fmt,
-    )
+    render_reports([outcome.report], fmt)
 
 
 def parse_options(items: list[str]) -> tuple[dict[str, object], dict[str, dict[str, object]]]:
@@ -143,22 +140,3 @@ def parse_options(items: list[str]) -> tuple[dict[str, object], dict[str, dict[s
         else:
             shared[name] = value
     return shared, scoped
-
-
-def comparison_frame(table: pd.DataFrame, tasks: list[str], fmt: Format | str) -> pd.DataFrame:
-    """For the rich table, 'mean ± std' cells; machine formats keep separate columns."""
-    import pandas as pd
-
-    if Format(fmt) is not Format.table or table.empty:
-        return table
-    shown = pd.DataFrame({"method": table["method"], "seeds": table["seeds"]})
-    for t in tasks:
-        shown[t] = [  # one seed has no spread to show
-            f"{m:.4g} ± {s:.2g}" if n > 1 else f"{m:.4g}"
-            for m, s, n in zip(table[t], table[f"{t}.std"], table["seeds"])
-        ]
-    shown["Δm%"] = table["delta_m"].map(lambda v: f"{v:+.2f}" if pd.notna(v) else "n/a")
-    shown["mean rank"] = table["mean_rank"].map(lambda v: f"{v:.2f}")
-    shown["dominated by sweep"] = table["dominated"].replace("", "no sweep")
-    shown["step ms"] = table["step_ms"].map(lambda v: f"{v:.2f}")
-    return shown

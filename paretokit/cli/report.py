@@ -15,6 +15,7 @@ from rich.markup import escape
 from paretokit.cli._app import app, console, user_errors, wide_console
 from paretokit.cli._options import Format, FormatOpt, ResultsFileArg, SplitChoice, ViewChoice
 from paretokit.cli._render import render
+from paretokit.errors import ParetokitError
 
 
 @app.command()
@@ -22,7 +23,8 @@ from paretokit.cli._render import render
 def report(
     results_file: ResultsFileArg,
     split: Annotated[
-        SplitChoice, typer.Option(help="Which split's metrics to report.")
+        SplitChoice,
+        typer.Option(help="Split the methods are judged on (the front is chosen on val)."),
     ] = SplitChoice.test,
     fmt: FormatOpt = Format.table,
     baseline: Annotated[
@@ -35,19 +37,39 @@ def report(
         ),
     ] = 0.1,
 ) -> None:
-    """Every method against the sweep front: metrics over seeds, Δm%, mean rank, dominance,
-    ε-distance, hypervolume, and what the sweep would have cost to match each method."""
-    from paretokit import report_format as rf
+    """Every method against the sweep front: an outcome per method (dominated, beyond or
+    within seed noise) from its paired seeds' ε and 95% interval, the hypervolume contribution,
+    metrics over seeds, Δm%, mean rank, and what the sweep would have cost to match it (over
+    1,000 random trial orders). The front is chosen on the validation split."""
+    import math
+
     from paretokit.report import build_reports
     from paretokit.results import read_results
 
-    reports = build_reports(read_results(results_file), split.value, baseline, margin)
+    if not (math.isfinite(margin) and margin > 0):
+        raise ParetokitError("--margin must be a positive finite number")
+    render_reports(build_reports(read_results(results_file), split.value, baseline, margin), fmt)
+
+
+# advice the CLI adds to a report's notes, by the note's code
+REPORT_HINTS = {
+    "no_sweep": "run `paretokit sweep` with the same setting",
+    "no_methods": "run `paretokit compare METHOD …` with the same setting",
+    "no_stl": "run `paretokit compare stl` with the same setting",
+    "single_seed": "run `paretokit sweep --seeds 3` (and `compare --seeds 3`)",
+}
+
+
+def render_reports(reports: list, fmt: Format) -> None:
+    """Print reports: a machine format alone on stdout, or the terminal view."""
+    from paretokit.report import formats as rf
+
     if fmt is Format.json:
-        sys.stdout.write(rf.dumps_json(reports) + "\n")
+        sys.stdout.write(rf.dumps_json(reports, REPORT_HINTS) + "\n")
     elif fmt is Format.csv:
         sys.stdout.write(rf.to_csv(reports))
     elif fmt is Format.markdown:
-        sys.stdout.write(rf.to_markdown(reports))
+        sys.stdout.write(rf.to_markdown(reports, REPORT_HINTS))
     else:
         out = wide_console()
         for r in reports:
@@ -58,7 +80,7 @@ def report(
                 render(frame, "methods against the sweep front", fmt)
             for line in rf.verdict_lines(r):
                 out.print(escape(line))
-            for note in r.notes:
+            for note in rf.note_lines(r, REPORT_HINTS):
                 out.print(f"[yellow]note:[/yellow] {escape(note)}")
             out.print()
 

@@ -1,0 +1,549 @@
+"""The one verdict table: every method of a results file against the sweep front.
+
+Built only from the results file (any valid one: sweep rows only, method rows only, both),
+one :class:`Report` per training setting. The protocol (DESIGN.md, "Analysis definitions"):
+
+- **Trials and seeds.** A sweep trial is one weight vector (``study``, ``trial``); it is
+  trained with seeds 0 … S−1, and seed s of a method is paired with seed s of every trial
+  (same initialization and data order). Trials lacking one of the sweep's seeds are left out
+  (and said so); a method seed that no trial has is reported, never paired with another seed.
+- **Choose on validation, judge on test.** The front is the set of trials non-dominated on the
+  validation split's seed means; the methods are judged against those trials' metrics on the
+  report's split (test by default), seed by seed.
+- **A verdict with an interval.** Per method and paired seed s, ε_s is the additive
+  ε-indicator of the method's seed-s point against the chosen trials' seed-s points
+  (:mod:`paretokit.analysis.paired`); the outcome ``dominated`` / ``beyond`` /
+  ``within_noise`` comes from the Student-t 95% interval of the mean ε, against 0 and against
+  the sweep's resolution δ (:mod:`paretokit.analysis.seeds`; fewer than two paired seeds:
+  ``within_noise``). The same for the hypervolume contribution, in % of the seed's front
+  hypervolume.
+- **What the sweep would have cost** to match each method, over 1,000 seeded random orders
+  of the trials (:mod:`paretokit.analysis.cost`).
+- Per-task metrics (mean, std, 95% t-interval over seeds), Δm% against the STL baseline and
+  the mean rank, all on the report's split.
+
+Hypervolume and ε use one normalization for the whole report: each metric is mapped to
+minimization and scaled so that the ideal and nadir of all the split's points (every trial's
+seeds, every method's seeds, the STL point) are 0 and 1; the hypervolume reference is the
+nadir plus ``margin`` of each range.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from paretokit import analysis
+from paretokit.analysis.cost import DEFAULT_ORDERS, CostToMatch
+from paretokit.analysis.seeds import MIN_SEEDS
+from paretokit.errors import ParetokitError
+from paretokit.results import SPLITS, Results, TaskMeta
+
+CHOICE_SPLIT = "val"
+ORDERS_SEED = 0
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the reader must know: ``code`` says what (no_sweep, no_methods, no_stl,
+    no_baseline, single_seed, unpaired, incomplete_trials, nan_metric, failed_runs), so that
+    a caller can add its own advice; ``text`` says it in a sentence."""
+
+    code: str
+    text: str
+
+
+@dataclass
+class SweepSummary:
+    """The sweep side of a report."""
+
+    trials: int  # weight vectors with every seed finished on both splits
+    seeds: list[int]  # the sweep's training seeds
+    front_size: int  # trials chosen (non-dominated on the choice split's seed means)
+    hypervolume: float  # mean over seeds of the chosen trials' HV, normalized units
+    resolution: float  # δ: how far its interior points lie beyond the rest (ε units)
+    seconds: float  # training seconds of all those trials, every seed
+    front: pd.DataFrame  # chosen trials: study, trial, w.*, judged-split seed-mean metrics
+    table: pd.DataFrame  # every trial: study, trial, chosen, w.*, seed-mean metrics (judged)
+
+
+@dataclass
+class Report:
+    """One setting's report: methods judged on ``split``, the front chosen on
+    ``choice_split``."""
+
+    problem: str
+    split: str
+    choice_split: str
+    setting: dict[str, Any]
+    tasks: list[TaskMeta]
+    baseline: str
+    ideal: list[float]  # per metric, in the metric's units (best value seen)
+    nadir: list[float]  # per metric, in the metric's units (worst value seen)
+    reference: list[float]  # the hypervolume reference point, in the metric's units
+    margin: float
+    orders: int  # random trial orders behind the cost to match
+    sweep: SweepSummary | None
+    methods: pd.DataFrame  # one row per method (STL first when present)
+    per_seed: pd.DataFrame  # one row per (method, seed): metrics, paired, dominated, ε, HV %
+    notes: list[Note] = field(default_factory=list)
+
+
+def build_reports(
+    results: Results,
+    split: str = "test",
+    baseline: str = "stl",
+    margin: float = 0.1,
+    setting: dict[str, Any] | None = None,
+    orders: int = DEFAULT_ORDERS,
+) -> list[Report]:
+    """One :class:`Report` per training setting present in ``results`` (only ``setting``'s,
+    when given), methods judged on ``split``, the front chosen on the validation split."""
+    if split not in SPLITS:
+        raise ParetokitError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+    if not (math.isfinite(margin) and margin > 0):
+        raise ParetokitError(f"the reference margin must be a positive finite number, got {margin}")
+    if orders < 1:
+        raise ParetokitError(f"the number of trial orders must be at least 1, got {orders}")
+    rows = results.ok()
+    if rows[rows["split"] == split].empty:
+        raise ParetokitError(f"the results file has no finished runs on the {split!r} split")
+    failed = results.frame[(results.frame["split"] == split) & (results.frame["status"] != "ok")]
+    settings = analysis.training_settings(rows[rows["split"] == split])
+    if setting is not None:
+        settings = [s for s in settings if _matches(s, setting)]
+        if not settings:
+            raise ParetokitError(
+                f"no finished runs with {analysis.describe_setting(setting)} on {split!r}"
+            )
+    reports = []
+    for s in settings:
+        r = _report(results, analysis.setting_rows(rows, s), split, s, baseline, margin, orders)
+        n_failed = len(analysis.setting_rows(failed, s)) if len(failed) else 0
+        if n_failed:
+            r.notes.append(
+                Note("failed_runs", f"{n_failed} failed run(s) not shown (status failed)")
+            )
+        reports.append(r)
+    return reports
+
+
+def restrict(report: Report, labels: list[str]) -> Report:
+    """The report with only the STL row and the methods ``labels`` (numbers unchanged: the
+    normalization, front and mean ranks stay those of the whole setting)."""
+    keep = ["stl", *labels]
+    methods = report.methods[report.methods["method"].isin(keep)].reset_index(drop=True)
+    per_seed = report.per_seed
+    if not per_seed.empty:
+        per_seed = per_seed[per_seed["method"].isin(labels)].reset_index(drop=True)
+    return replace(report, methods=methods, per_seed=per_seed)
+
+
+def _matches(s: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    return all(s[k] == v for k, v in wanted.items() if k in s)
+
+
+@dataclass
+class _Trials:
+    """Complete sweep trials in normalized coordinates."""
+
+    table: pd.DataFrame  # one row per trial: study, trial, w.*, seed-mean metrics (judged)
+    seeds: list[int]
+    choose: np.ndarray  # (N, M) seed means on the choice split, normalized
+    judge: np.ndarray  # (N, S, M) per seed on the judged split, normalized
+    seconds: np.ndarray  # (N,)
+
+
+def _report(
+    results: Results,
+    rows: pd.DataFrame,
+    split: str,
+    setting: dict[str, Any],
+    baseline: str,
+    margin: float,
+    n_orders: int,
+) -> Report:
+    tasks = list(results.meta.tasks)
+    names = [t.name for t in tasks]
+    cols = results.metric_columns()
+    hib = [t.higher_is_better for t in tasks]
+    notes: list[Note] = []
+
+    # a sweep or method run is a point: all K metrics must be finite; an STL run of task k
+    # counts for task k only (it is the single-task model's metric)
+    finite = np.isfinite(rows[cols].to_numpy(float)).all(axis=1) | (rows["kind"] == "stl")
+    judged = rows["split"] == split
+    if (judged & ~finite).any():
+        notes.append(
+            Note(
+                "nan_metric",
+                f"{int((judged & ~finite).sum())} finished run(s) with a NaN metric left out",
+            )
+        )
+    rows = rows[finite]
+    here = rows[rows["split"] == split]
+    method_rows = here[here["kind"] == "method"]
+    stl = analysis.stl_summary(here[here["kind"] == "stl"], names)
+    labels = list(dict.fromkeys(method_rows["method"]))
+    method_points = {
+        label: _per_seed(method_rows[method_rows["method"] == label], cols) for label in labels
+    }
+
+    sweep_judge = here[here["kind"] == "sweep"]
+    sweep_choice = rows[(rows["split"] == CHOICE_SPLIT) & (rows["kind"] == "sweep")]
+    raw = _trial_arrays(sweep_judge, sweep_choice, names, notes)
+
+    stacked = [p for _, p in method_points.values()]
+    if raw is not None:
+        stacked.append(raw[2].reshape(-1, len(cols)))
+    if stl is not None:
+        stacked.append(stl.mean[None, :])
+    norm = analysis.Normalization.from_points(np.vstack(stacked), hib)
+    ref_z = analysis.reference_point(norm, margin)
+
+    trials = None
+    if raw is not None:
+        table, seeds, judge, choose, seconds = raw
+        trials = _Trials(
+            table,
+            seeds,
+            norm(choose.reshape(-1, len(cols))).reshape(choose.shape),
+            norm(judge.reshape(-1, len(cols))).reshape(judge.shape),
+            seconds,
+        )
+    summary, chosen = _sweep_summary(trials, ref_z, names, cols, notes)
+    if trials is None and not any(n.code == "no_sweep" for n in notes):
+        notes.append(Note("no_sweep", "no sweep runs for this setting: no front to judge against"))
+    if not labels:
+        notes.append(Note("no_methods", "no method runs for this setting"))
+
+    records: list[dict[str, Any]] = []
+    seed_records: list[dict[str, Any]] = []
+    if stl is not None:
+        rec = _metric_cells("stl", stl, names)
+        rec.update(train_seconds=stl.seconds, step_ms=stl.step_ms)
+        records.append(rec)
+    gap_sets, gap_owner = [], []
+    unpaired_notes = []
+    for label, (seeds_m, points) in method_points.items():
+        runs = method_rows[method_rows["method"] == label]
+        rec = _metric_cells(label, analysis.summarize_seeds(points), names)
+        rec.update(
+            train_seconds=float(runs["train_seconds"].mean()),
+            step_ms=float(runs["step_ms"].mean()),
+        )
+        z = norm(points)
+        per_seed = {s: {"paired": False} for s in seeds_m}
+        if trials is not None:
+            paired = [s for s in seeds_m if s in trials.seeds]
+            unpaired = [s for s in seeds_m if s not in trials.seeds]
+            if unpaired:
+                unpaired_notes.append(f"{label} seed(s) {', '.join(map(str, unpaired))}")
+            rec["paired_seeds"] = len(paired)
+            if paired:
+                idx = [trials.seeds.index(s) for s in paired]
+                mz = z[[seeds_m.index(s) for s in paired]]
+                v = analysis.paired_verdict(
+                    trials.judge[:, idx], chosen, mz, ref_z, summary.resolution
+                )
+                _verdict_cells(rec, v)
+                for k, s in enumerate(paired):
+                    per_seed[s] = {
+                        "paired": True,
+                        "dominated": bool(v.dominated[k]),
+                        "epsilon": float(v.epsilon[k]),
+                        "hv_contribution_pct": float(v.hv_contribution_pct[k]),
+                    }
+                gap_sets.append(analysis.gaps(trials.judge[:, idx], mz))
+                gap_owner.append(len(records))
+        for s, point in zip(seeds_m, points):
+            srec = {"method": label, "seed": int(s)}
+            srec.update({t: float(v) for t, v in zip(names, point)})
+            srec.update(per_seed[s])
+            seed_records.append(srec)
+        records.append(rec)
+
+    if trials is not None and gap_sets:
+        orders = analysis.random_orders(len(trials.seconds), n_orders, ORDERS_SEED)
+        costs = analysis.cost_to_match(
+            trials.choose, gap_sets, trials.seconds, orders, summary.resolution
+        )
+        for owner, cost in zip(gap_owner, costs):
+            _cost_cells(records[owner], cost)
+    if unpaired_notes:
+        notes.append(
+            Note(
+                "unpaired",
+                "no sweep runs with the same seed for "
+                + "; ".join(unpaired_notes)
+                + ": reported per seed, left out of the verdict",
+            )
+        )
+    if trials is not None and len(trials.seeds) < MIN_SEEDS and labels:
+        notes.append(
+            Note(
+                "single_seed",
+                f"the sweep trained {len(trials.seeds)} seed per trial: a verdict needs at "
+                f"least {MIN_SEEDS} paired seeds, so every outcome is within_noise and the "
+                "cost to match is not computed",
+            )
+        )
+
+    table = pd.DataFrame.from_records(records)
+    if not table.empty:
+        if summary is not None:
+            for col in VERDICT_COLUMNS:
+                if col not in table.columns:
+                    table[col] = None if col in ("outcome",) else math.nan
+        table = _add_delta_m_and_rank(table, names, hib, baseline, notes)
+        table["verdict"] = [verdict_text(r, summary, n_orders) for r in table.to_dict("records")]
+    return Report(
+        problem=str(setting["problem"]),
+        split=split,
+        choice_split=CHOICE_SPLIT,
+        setting=dict(setting),
+        tasks=tasks,
+        baseline=baseline,
+        ideal=norm.to_metrics(np.zeros(len(cols)))[0].tolist(),
+        nadir=norm.to_metrics(np.ones(len(cols)))[0].tolist(),
+        reference=norm.to_metrics(ref_z)[0].tolist(),
+        margin=margin,
+        orders=n_orders,
+        sweep=summary,
+        methods=table,
+        per_seed=pd.DataFrame.from_records(seed_records),
+        notes=notes,
+    )
+
+
+VERDICT_COLUMNS = (
+    "paired_seeds",
+    "outcome",
+    "epsilon",
+    "epsilon_ci95_low",
+    "epsilon_ci95_high",
+    "hv_contribution",
+    "hv_contribution_pct",
+    "hv_contribution_pct_ci95_low",
+    "hv_contribution_pct_ci95_high",
+    "dominated_seeds",
+    "trials_to_match_median",
+    "trials_to_match_q25",
+    "trials_to_match_q75",
+    "seconds_to_match_median",
+    "seconds_to_match_q25",
+    "seconds_to_match_q75",
+    "never_matched_share",
+)
+
+
+def _per_seed(runs: pd.DataFrame, cols: list[str]) -> tuple[list[int], np.ndarray]:
+    """A method's seeds (sorted) and its metric rows, one per seed (a seed run twice, e.g.
+    in two merged files, counts once: the mean of its rows)."""
+    by_seed = runs.groupby("seed", sort=True)[cols].mean()
+    return [int(s) for s in by_seed.index], by_seed.to_numpy(float)
+
+
+def _trial_arrays(
+    judge_rows: pd.DataFrame, choice_rows: pd.DataFrame, names: list[str], notes: list[Note]
+) -> tuple[pd.DataFrame, list[int], np.ndarray, np.ndarray, np.ndarray] | None:
+    """Per complete trial (every sweep seed finished, on both splits): its table row, the
+    sweep's seeds, per-seed judged points (N, S, M), seed-mean choice points (N, M) and the
+    training seconds of all its seeds (N,)."""
+    if judge_rows.empty:
+        return None
+    cols = [f"metric.{t}" for t in names]
+    key = ["study", "trial"]
+    seeds = sorted(int(s) for s in judge_rows["seed"].unique())
+    judge = judge_rows.groupby([*key, "seed"])[cols].mean()
+    choice = choice_rows.groupby([*key, "seed"])[cols].mean()
+    secs = judge_rows.groupby([*key, "seed"])["train_seconds"].mean()
+    keys = list(dict.fromkeys(map(tuple, judge_rows[key].to_numpy().tolist())))
+    complete = []
+    for k in keys:
+        wanted = [(*k, s) for s in seeds]
+        if all(w in judge.index for w in wanted) and all(w in choice.index for w in wanted):
+            complete.append(k)
+    left_out = len(keys) - len(complete)
+    if left_out:
+        notes.append(
+            Note(
+                "incomplete_trials",
+                f"{left_out} sweep trial(s) lack a finished run of some seed "
+                f"({', '.join(map(str, seeds))}) on {CHOICE_SPLIT!r} or the judged split: "
+                "left out",
+            )
+        )
+    if not complete:
+        notes.append(Note("no_sweep", "no complete sweep trial for this setting"))
+        return None
+    n, s_count, m = len(complete), len(seeds), len(cols)
+    idx = pd.MultiIndex.from_tuples([(*k, s) for k in complete for s in seeds])
+    judge_arr = judge.loc[idx].to_numpy(float).reshape(n, s_count, m)
+    choice_arr = choice.loc[idx].to_numpy(float).reshape(n, s_count, m).mean(axis=1)
+    seconds = secs.loc[idx].to_numpy(float).reshape(n, s_count).sum(axis=1)
+    weights = [f"w.{t}" for t in names]
+    first = judge_rows.drop_duplicates(key).set_index(key).loc[complete, weights]
+    table = pd.DataFrame(
+        {
+            "study": [k[0] for k in complete],
+            "trial": [int(k[1]) for k in complete],
+            **{w: first[w].to_numpy(float) for w in weights},
+            **{c: judge_arr[:, :, j].mean(axis=1) for j, c in enumerate(cols)},
+            **{f"{CHOICE_SPLIT}.{c}": choice_arr[:, j] for j, c in enumerate(cols)},
+            "train_seconds": seconds,
+        }
+    )
+    return table, seeds, judge_arr, choice_arr, seconds
+
+
+def _sweep_summary(
+    trials: _Trials | None, ref_z: np.ndarray, names: list[str], cols: list[str], notes: list[Note]
+) -> tuple[SweepSummary | None, np.ndarray]:
+    if trials is None:
+        return None, np.zeros(0, dtype=bool)
+    chosen = analysis.chosen_trials(trials.choose)
+    minimize = [False] * len(cols)
+    hv = [
+        analysis.hypervolume(trials.judge[chosen, s, :], ref_z, minimize)
+        for s in range(len(trials.seeds))
+    ]
+    table = trials.table.copy()
+    table.insert(2, "chosen", chosen)
+    front = table[chosen].drop(columns="chosen").reset_index(drop=True)
+    summary = SweepSummary(
+        trials=len(table),
+        seeds=list(trials.seeds),
+        front_size=int(chosen.sum()),
+        hypervolume=float(np.mean(hv)),
+        resolution=analysis.resolution(trials.judge, chosen, trials.choose),
+        seconds=float(trials.seconds.sum()),
+        front=front,
+        table=table,
+    )
+    return summary, chosen
+
+
+def _metric_cells(label: str, stats: Any, names: list[str]) -> dict[str, Any]:
+    rec: dict[str, Any] = {"method": label, "seeds": int(stats.n)}
+    for k, t in enumerate(names):
+        rec[t] = float(stats.mean[k])
+        rec[f"{t}.std"] = float(stats.std[k])
+        rec[f"{t}.ci95"] = float(stats.ci95[k])
+    return rec
+
+
+def _verdict_cells(rec: dict[str, Any], v: analysis.PairedVerdict) -> None:
+    rec.update(
+        outcome=v.outcome,
+        epsilon=v.epsilon_mean,
+        epsilon_ci95_low=v.epsilon_ci95[0],
+        epsilon_ci95_high=v.epsilon_ci95[1],
+        hv_contribution=float(np.mean(v.hv_contribution)),
+        hv_contribution_pct=v.hv_pct_mean,
+        hv_contribution_pct_ci95_low=v.hv_pct_ci95[0],
+        hv_contribution_pct_ci95_high=v.hv_pct_ci95[1],
+        dominated_seeds=int(v.dominated.sum()),
+    )
+
+
+def _cost_cells(rec: dict[str, Any], cost: CostToMatch | None) -> None:
+    if cost is None:
+        return
+    rec.update(
+        trials_to_match_median=cost.trials_median,
+        trials_to_match_q25=cost.trials_iqr[0],
+        trials_to_match_q75=cost.trials_iqr[1],
+        seconds_to_match_median=cost.seconds_median,
+        seconds_to_match_q25=cost.seconds_iqr[0],
+        seconds_to_match_q75=cost.seconds_iqr[1],
+        never_matched_share=cost.never_share,
+    )
+
+
+def _add_delta_m_and_rank(
+    table: pd.DataFrame, names: list[str], hib: list[bool], baseline: str, notes: list[Note]
+) -> pd.DataFrame:
+    directions = dict(zip(names, hib))
+    metrics = table.set_index("method")[names]
+    if baseline in metrics.index:
+        table["delta_m"] = analysis.delta_m(metrics, baseline, directions).to_numpy()
+    else:
+        table["delta_m"] = math.nan
+        if baseline == "stl":
+            notes.append(Note("no_stl", "no STL runs for this setting: Δm% not available"))
+        else:
+            notes.append(
+                Note("no_baseline", f"baseline {baseline!r} has no runs: Δm% not available")
+            )
+    table["mean_rank"] = analysis.mean_rank(metrics, directions).to_numpy()
+    return table
+
+
+OUTCOME_TEXT = {
+    "beyond": "beyond the sweep front",
+    "dominated": "dominated by the sweep front",
+    "within_noise": "within seed noise of the sweep front",
+}
+
+
+def verdict_text(row: dict[str, Any], sweep: SweepSummary | None, orders: int) -> str:
+    """One sentence per method, built from its outcome and the numbers behind it."""
+    if row["method"] == "stl":
+        return "baseline: one single-task model per task"
+    if sweep is None:
+        return "no sweep to compare with"
+    paired = int(row.get("paired_seeds") or 0)
+    if paired == 0:
+        return "no seed paired with a sweep seed: no verdict"
+    eps = f"ε {row['epsilon']:+.3f}"
+    if paired < MIN_SEEDS:
+        return (
+            f"within noise: one paired seed ({eps}, no interval); "
+            f"a verdict needs {MIN_SEEDS} or more"
+        )
+    lo, hi = row["epsilon_ci95_low"], row["epsilon_ci95_high"]
+    within_resolution = row["outcome"] == "within_noise" and lo > 0
+    head = (
+        "within the sweep's resolution of its front"
+        if within_resolution
+        else OUTCOME_TEXT[row["outcome"]]
+    )
+    text = f"{head} ({eps}, 95% CI [{lo:+.3f}, {hi:+.3f}], {paired} paired seeds"
+    if within_resolution:
+        text += f"; its own trials lie up to {sweep.resolution:+.3f} beyond one another"
+    if row["outcome"] == "beyond":
+        text += f"; +{row['hv_contribution_pct']:.2f}% hypervolume"
+    elif row["dominated_seeds"]:
+        text += f"; dominated in {int(row['dominated_seeds'])} of {paired} seeds"
+    text += ")"
+    never = row["never_matched_share"]
+    own = f"the method trained {row['train_seconds']:.0f} s per seed"
+    if math.isnan(row["trials_to_match_median"]):
+        text += (
+            f"; in {never:.0%} of {orders} trial orders the sweep did not match it within "
+            f"{sweep.trials} trials ({own})"
+        )
+    else:
+        text += (
+            f"; the sweep matched it after a median of {row['trials_to_match_median']:.0f} "
+            f"trials (IQR {row['trials_to_match_q25']:.0f}–{_int_or_more(row['trials_to_match_q75'], sweep.trials)}), "
+            f"{row['seconds_to_match_median']:.0f} s of training ({own})"
+        )
+        if never > 0:
+            text += (
+                f"; {never:.0%} of {orders} orders never matched it within {sweep.trials} trials"
+            )
+    return text
+
+
+def _int_or_more(v: float, n: int) -> str:
+    return f">{n}" if math.isnan(v) else f"{v:.0f}"
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
