@@ -12,6 +12,20 @@ them together as one batched model on the same data batches
 tells each its own result. Each row records ``population`` (the batch's size) in ``options``;
 a member's ``train_seconds``/``step_ms`` are the batch's wall time divided by its size.
 
+**Seeds.** Every trial (one weight vector) is trained with ``seeds`` training seeds
+``seed, seed + 1, …, seed + seeds − 1`` (``seed = 0`` by default: seeds 0 … S−1, exactly the
+seeds of ``paretokit compare --seeds S``, whose seed s gives ``RunConfig.seed = s``). A
+training seed fixes the model's initialization and the data order, so seed s of a sweep point
+and seed s of a method start from the same parameters and see the same batches: the two are
+paired. The trial's Optuna objective is the mean over its seeds of each task's validation
+metric; the results file holds one row per (trial, seed, split) with ``seed`` = the training
+seed and the run id ``sweep:<study>:<trial>:s<seed>``. ``seed`` also seeds the sampler, so
+``--seed`` changes both where the weights go and which training seeds run (a study of one
+seed, S = 1, trains exactly what older versions trained). A trial is one unit: it is complete
+only when all its seeds are, a seed that fails fails the trial (with that seed's reason), and
+a trial interrupted between seeds is retrained whole. The default S = 3 costs three times a
+single-seed sweep.
+
 **A study-wide budget.** ``trials`` counts complete trials across every worker of the study
 (re-running resumes; more workers share the budget, :mod:`paretokit.workers`). A trial that
 fails for a reason of its own (a NaN loss, a non-finite metric) is recorded as failed with
@@ -78,9 +92,12 @@ from paretokit.train import (
 )
 from paretokit.workers import TrialCounts
 
-_RECORD = "paretokit_record"
+_RECORD = "paretokit_record"  # user attribute: the trial's result rows (a list, one per seed)
 _SETTING = "paretokit_setting"
 _META = "paretokit_meta"
+
+
+DEFAULT_SEEDS = 3  # training seeds per weight vector: a verdict never rests on one seed
 
 
 @dataclass
@@ -93,7 +110,8 @@ class SweepConfig:
     epochs: int | None = None
     batch_size: int | None = None
     lr: float | None = None
-    seed: int = 0
+    seed: int = 0  # the sampler's seed and the first training seed (see run_sweep)
+    seeds: int = DEFAULT_SEEDS  # training seeds per trial: seed, seed + 1, …, seed + seeds − 1
     storage: str | None = None
     study_name: str | None = None
     out: Path = Path("results.parquet")
@@ -203,6 +221,8 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
     cb = callbacks or SweepCallbacks()
     if config.trials < 1:
         raise ParetokitError("--trials must be at least 1 (it is the study's total budget)")
+    if config.seeds < 1:
+        raise ParetokitError(f"--seeds must be at least 1, got {config.seeds}")
     problem = get_problem(config.problem, config.tasks)
     sampler = make_sampler(
         config.sampler,
@@ -234,6 +254,7 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
         "batch_size": run_cfg.batch_size,
         "lr": run_cfg.lr,
         "seed": run_cfg.seed,
+        "seeds": config.seeds,
     }
     study_name = config.study_name or default_study_name(setting)
     storage_url = config.storage or default_storage(out)
@@ -258,7 +279,6 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
             problem=problem.name,
             kind="sweep",
             method="sweep",
-            seed=run_cfg.seed,
             task_names=problem.task_names,
             epochs=run_cfg.epochs,
             batch_size=run_cfg.batch_size,
@@ -266,8 +286,9 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
             device=describe_device(device),
             threads=threads,
         ),
-        options={"sampler": ALIASES.get(config.sampler, config.sampler)},
+        options={"sampler": ALIASES.get(config.sampler, config.sampler), "seeds": config.seeds},
         callbacks=cb,
+        seeds=[run_cfg.seed + s for s in range(config.seeds)],
     )
     new_trials = 0
     heartbeats = workers.Heartbeats(study._storage)
@@ -380,7 +401,7 @@ def _ask(
 
 @dataclass
 class _Batch:
-    """Trains asked trials together and tells the study their results."""
+    """Trains asked trials, each with every training seed, and tells the study their results."""
 
     study: optuna.Study
     problem: Problem
@@ -389,40 +410,79 @@ class _Batch:
     record: Callable[..., RunRecord]
     options: dict[str, object]
     callbacks: SweepCallbacks
+    seeds: list[int] = field(default_factory=lambda: [0])
 
     def run(self, trials: list[Trial]) -> int:
-        """Train ``trials`` (one population when more than one); returns how many finished."""
+        """Train ``trials`` with every seed (one population per seed when more than one
+        trial); returns how many trials finished."""
         cb = self.callbacks
         weights = [suggest_weights(t, self.problem.n_tasks) for t in trials]
         if cb.on_batch_start:
             cb.on_batch_start([t.number for t in trials], weights)
-        results = self._train(weights)
+        # results[i][j]: trial i, seed j; a trial with a failed seed trains no further seeds
+        results: list[list[RunResult | Exception]] = [[] for _ in trials]
+        for j, seed in enumerate(self.seeds):
+            alive = [i for i, done in enumerate(results) if not any(map(_is_failure, done))]
+            if not alive:
+                break
+            trained = self._train([weights[i] for i in alive], seed, j)
+            for i, result in zip(alive, trained):
+                results[i].append(result)
         finished = 0
-        for trial, w, result in zip(trials, weights, results):
+        for trial, w, per_seed in zip(trials, weights, results):
+            records, reason = self._records(trial, w, per_seed, len(trials))
+            if self._tell(trial, records, reason):
+                finished += 1
+                if cb.on_trial_end:
+                    cb.on_trial_end(trial.number, records[0].status, reason)
+                if cb.on_record:
+                    for record in records:
+                        cb.on_record(record)
+        return finished
+
+    def _records(
+        self, trial: Trial, w: list[float], per_seed: list[RunResult | Exception], size: int
+    ) -> tuple[list[RunRecord], str]:
+        """One record per seed, and why the trial failed ('' if it did not). When a seed
+        failed, every seed's record is failed: the failed seed's with its own reason, the
+        others' naming it (a trial is one unit); seeds after it were not trained."""
+        errors = [_failure(r, self.problem) for r in per_seed]
+        bad = next((j for j, e in enumerate(errors) if e), None)
+        reason = ""
+        if bad is not None:
+            prefix = f"seed {self.seeds[bad]}: " if len(self.seeds) > 1 else ""
+            reason = prefix + errors[bad]
+        records = []
+        for j, seed in enumerate(self.seeds):
             record = self.record(
-                run_id=f"sweep:{self.study.study_name}:{trial.number}",
+                run_id=f"sweep:{self.study.study_name}:{trial.number}:s{seed}",
+                seed=seed,
                 weights=w,
                 trial=trial.number,
-                options={**self.options, "population": len(trials)},
+                options={**self.options, "population": size},
             )
-            error = _failure(result, self.problem)
-            if error:
-                record.status, record.error = STATUS_FAILED, error
+            if bad is not None:
+                record.status = STATUS_FAILED
+                record.error = errors[j] if j == bad else f"trial failed: {reason}"
             else:
+                result = per_seed[j]
                 assert isinstance(result, RunResult)
                 record.metrics, record.losses = result.metrics, result.losses
                 record.train_seconds, record.step_ms = result.train_seconds, result.step_ms
-            if self._tell(trial, record):
-                finished += 1
-                if cb.on_trial_end:
-                    cb.on_trial_end(trial.number, record.status, record.error)
-                if cb.on_record:
-                    cb.on_record(record)
-        return finished
+            records.append(record)
+        return records, reason
 
-    def _train(self, weights: list[list[float]]) -> list[RunResult | Exception]:
+    def _train(self, weights: list[list[float]], seed: int, j: int) -> list[RunResult | Exception]:
         cfg, k = self.run_cfg, self.problem.n_tasks
+        cfg = RunConfig(cfg.epochs, cfg.batch_size, cfg.lr, seed, cfg.device)
         on_epoch = self.callbacks.on_epoch
+        if on_epoch is not None:  # one bar over all seeds of the batch
+            total = cfg.epochs * len(self.seeds)
+            outer = on_epoch
+
+            def on_epoch(epoch: int, _epochs: int) -> None:
+                outer(j * cfg.epochs + epoch, total)
+
         try:
             if len(weights) == 1:
                 method = FixedWeights(k, weights=weights[0])
@@ -435,20 +495,31 @@ class _Batch:
         except (TrainingDiverged, MethodError) as exc:
             return [exc] * len(weights)
 
-    def _tell(self, trial: Trial, record: RunRecord) -> bool:
-        """Store the record and tell the study; False when the trial had been failed as stale
-        meanwhile (its retry will count instead, so this result is dropped)."""
+    def _tell(self, trial: Trial, records: list[RunRecord], reason: str) -> bool:
+        """Store the records and tell the study: failed with ``reason``, or complete with each
+        task's validation metric averaged over the seeds. False when the trial had been failed
+        as stale meanwhile (its retry will count instead, so this result is dropped)."""
         try:
-            if record.status == STATUS_FAILED:
-                trial.set_user_attr(workers.FAILURE, record.error)
-            trial.set_user_attr(_RECORD, json.dumps(asdict(record)))
-            if record.status == STATUS_FAILED:
+            if reason:
+                trial.set_user_attr(workers.FAILURE, reason)
+            trial.set_user_attr(_RECORD, json.dumps([asdict(r) for r in records]))
+            if reason:
                 frozen = self.study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
                 return frozen.state == TrialState.FAIL and workers.FAILURE in frozen.user_attrs
-            frozen = self.study.tell(trial, record.metrics["val"], skip_if_finished=True)
+            frozen = self.study.tell(trial, seed_mean(records), skip_if_finished=True)
             return frozen.state == TrialState.COMPLETE
         except RuntimeError:  # already finished (newer Optuna: UpdateFinishedTrialError)
             return False
+
+
+def seed_mean(records: Sequence[RunRecord], split: str = "val") -> list[float]:
+    """Each task's metric on ``split`` averaged over the records (one per seed)."""
+    values = [r.metrics[split] for r in records if r.metrics is not None]
+    return [math.fsum(col) / len(col) for col in zip(*values)]
+
+
+def _is_failure(result: RunResult | Exception) -> bool:
+    return isinstance(result, Exception) or not all(map(math.isfinite, result.metrics["val"]))
 
 
 def _failure(result: RunResult | Exception, problem: Problem) -> str:
@@ -509,11 +580,18 @@ def results_meta(problem: Problem) -> ResultsMeta:
 
 
 def default_study_name(setting: dict[str, object]) -> str:
+    """``<problem>-<tasks>-e<epochs>-b<batch>-lr<lr>-s<seed>``, then ``-S<seeds>`` for more
+    than one training seed (single-seed studies keep the names older versions gave them)."""
     tasks = "+".join(setting["tasks"])  # type: ignore[arg-type]
+    seeds = int(setting.get("seeds", 1))  # type: ignore[call-overload]
     return (
         f"{setting['problem']}-{tasks}-e{setting['epochs']}-b{setting['batch_size']}"
-        f"-lr{setting['lr']:g}-s{setting['seed']}"
+        f"-lr{setting['lr']:g}-s{setting['seed']}" + (f"-S{seeds}" if seeds != 1 else "")
     )
+
+
+# Setting keys that older studies did not store, and the value they ran with.
+SETTING_DEFAULTS: dict[str, object] = {"seeds": 1}
 
 
 def _open_study(
@@ -542,7 +620,7 @@ def _open_study(
     stored = study.user_attrs.get(_SETTING)
     if stored is None:
         study.set_user_attr(_SETTING, setting)
-    elif stored != setting:
+    elif {**SETTING_DEFAULTS, **stored} != setting:  # older studies: one seed
         raise ParetokitError(
             f"study {name!r} in {storage_url} was run with {stored}, not {setting}; "
             "choose another --study-name"
@@ -561,9 +639,11 @@ def _sync_results(study: optuna.Study, out: Path, meta: ResultsMeta) -> int:
         raw = t.user_attrs.get(_RECORD)
         if raw is None or not (t.state == TrialState.COMPLETE or workers.failed_with_reason(t)):
             continue
-        record = RunRecord(**json.loads(raw))
-        if record.run_id not in have:
-            rows.extend(record.rows())
+        stored = json.loads(raw)  # a list of one record per seed (a dict in older studies)
+        for fields in stored if isinstance(stored, list) else [stored]:
+            record = RunRecord(**fields)
+            if record.run_id not in have:
+                rows.extend(record.rows())
     return append_results(out, rows, meta) if rows else 0
 
 

@@ -69,6 +69,8 @@ def sweep_args(tmp_path, *extra: str) -> list[str]:
         tmp_path / "r.parquet",
         "--storage",
         f"sqlite:///{tmp_path / 's.db'}",
+        "--seeds",
+        "1",
         *extra,
     ]
 

@@ -44,6 +44,8 @@ def cli_args(tmp_path: Path, problem: str = SLOW, trials: int = 3, *extra: str) 
         "cpu",
         "--sampler",
         "random",
+        "--seeds",
+        "1",
         "--out",
         str(tmp_path / "r.parquet"),
         "--storage",
@@ -108,6 +110,7 @@ def sweep_config(tmp_path: Path, problem: str = SLOW, **kw) -> SweepConfig:
         epochs=1,
         device="cpu",
         sampler="random",
+        seeds=1,
         out=tmp_path / "r.parquet",
         storage=storage(tmp_path),
     )

@@ -151,7 +151,7 @@ def test_cli_export_rebuilds_the_sweep_rows_from_the_study(tmp_path):
     storage = f"sqlite:///{tmp_path / 'studies.db'}"
     swept = run_sweep(
         SweepConfig(
-            problem="tests.user_problem:make", tasks="2", trials=2, epochs=1, device="cpu",
+            problem="tests.user_problem:make", tasks="2", trials=2, epochs=1, seeds=1, device="cpu",
             storage=storage, study_name="s", out=tmp_path / "r.parquet",
         )
     )  # fmt: skip

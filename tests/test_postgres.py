@@ -161,7 +161,7 @@ def start_worker(
         sys.executable, *program, "sweep",
         "--problem", "synthetic", "--tasks", "2", "--epochs", str(EPOCHS),
         "--trials", str(trials), "--storage", url, "--study-name", study,
-        "--out", str(out), "--device", "cpu", "--format", "json", *extra,
+        "--out", str(out), "--device", "cpu", "--format", "json", "--seeds", "1", *extra,
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     log = open(out.with_suffix(".log"), "wb")
@@ -207,7 +207,7 @@ def check_results(study: optuna.Study, files: list[Path], tmp_path: Path, url: s
     """Merging the workers' files and exporting the study give the same runs: one per complete
     trial, each with its own weights."""
     complete = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
-    expected = {f"sweep:{study.study_name}:{t.number}" for t in complete}
+    expected = {f"sweep:{study.study_name}:{t.number}:s0" for t in complete}
     merged_path = tmp_path / "merged.parquet"
     rows, dropped = merge_results(files, merged_path)
     merged = read_results(merged_path).frame
@@ -262,7 +262,7 @@ def test_three_workers_share_one_budget(database, tmp_path):
     print("trials per worker:", {p.pid: by_worker[p.pid] for p in procs})
     for p, out in zip(procs, outs):
         own = {
-            f"sweep:{study_name}:{t.number}"
+            f"sweep:{study_name}:{t.number}:s0"
             for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
             if t.user_attrs["pid"] == p.pid
         }

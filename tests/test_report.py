@@ -272,7 +272,16 @@ def test_report_user_errors(tmp_path, monkeypatch, args, fragment):
 def test_report_on_a_real_sweep_and_compare(tmp_path):
     out = tmp_path / "r.parquet"
     common = ["--problem", "multidigits", "--epochs", "1", "--device", "cpu", "--out", str(out)]
-    sweep = ["sweep", "--trials", "3", "--storage", f"sqlite:///{tmp_path / 's.db'}", *common]
+    sweep = [
+        "sweep",
+        "--trials",
+        "3",
+        "--seeds",
+        "1",
+        "--storage",
+        f"sqlite:///{tmp_path / 's.db'}",
+    ]
+    sweep += common
     assert runner.invoke(app, sweep).exit_code == 0
     assert runner.invoke(app, ["compare", "ls", "mgda", "--seeds", "2", *common]).exit_code == 0
     for fmt in ("table", "markdown", "json", "csv"):

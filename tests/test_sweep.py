@@ -62,6 +62,7 @@ def sweep_config(tmp_path, **kw) -> SweepConfig:
         trials=3,
         epochs=1,
         seed=0,
+        seeds=1,  # one run per trial (seed replication: test_sweep_seeds.py)
         out=tmp_path / "r.parquet",
         device="cpu",
         storage=f"sqlite:///{tmp_path / 'studies.db'}",

@@ -42,7 +42,17 @@ def sweep(
     epochs: EpochsOpt = None,
     batch_size: BatchSizeOpt = None,
     lr: LrOpt = None,
-    seed: Annotated[int, typer.Option(help="Seed of model init, data order and sampler.")] = 0,
+    seed: Annotated[
+        int,
+        typer.Option(help="Seed of the sampler and the first training seed (--seed … +S−1)."),
+    ] = 0,
+    seeds: Annotated[
+        int,
+        typer.Option(
+            help="Training seeds S per weight vector (model init and data order), paired with "
+            "compare --seeds S; a trial's objective is their mean."
+        ),
+    ] = 3,
     storage: Annotated[
         str | None,
         typer.Option(
@@ -113,6 +123,7 @@ def sweep(
         batch_size=batch_size,
         lr=lr,
         seed=seed,
+        seeds=seeds,
         storage=storage,
         study_name=study_name,
         out=out,
