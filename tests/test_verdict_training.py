@@ -121,3 +121,33 @@ def test_a_planted_win_is_beyond_and_a_planted_loss_dominated(tmp_path):
     assert row["dominated_seeds"] == len(SEEDS)
     # the sweep matches a dominated method quickly, in every order
     assert row["never_matched_share"] == 0 and row["trials_to_match_median"] >= 1
+
+
+@pytest.mark.parametrize("instance", [1, 2, 3])
+def test_equal_weight_ls_is_never_beyond_a_seed_replicated_sweep(tmp_path, instance):
+    """End to end through the CLI, as a user runs it: `sweep --seeds 3` (8 Dirichlet weight
+    vectors on 3 tasks) and `compare ls --seeds 3` on one ``synthetic`` instance, then
+    `report`. Equal-weight LS is a point of the sweep's own family: never ``beyond`` (the
+    single-seed, test-chosen, interval-free verdict of the old report called such runs
+    "extends the front")."""
+    from typer.testing import CliRunner
+
+    from paretokit.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "r.parquet"
+    common = ["--problem", f"tests.verdict_problems:instance{instance}", "--tasks", "3"]
+    common += ["--epochs", "3", "--device", "cpu", "--out", str(out)]
+    sweep = ["sweep", "--trials", "8", "--seeds", "3", "--population", "8"]
+    sweep += ["--storage", f"sqlite:///{tmp_path / 's.db'}", *common]
+    result = runner.invoke(app, sweep)
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["compare", "ls", "--seeds", "3", *common, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    (rep,) = json.loads(result.stdout)
+    assert rep["sweep"]["trials"] == 8 and rep["sweep"]["seeds"] == [0, 1, 2]
+    (ls,) = [m for m in rep["methods"] if m["method"] == "ls"]
+    assert ls["paired_seeds"] == 3 and len(ls["per_seed"]) == 3
+    assert ls["outcome"] in ("within_noise", "dominated"), ls
