@@ -396,14 +396,31 @@ def _torch_version() -> str:
 
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``.<file>.lock`` beside ``path``; the lock file is
+    removed again on the way out, so none is left beside the user's file.
+
+    Removing a lock file safely: it is unlinked only by its holder, while holding it, and a
+    process that obtained a lock checks that the file it locked is still the one at the path
+    (same inode), else it locks afresh; so at most one process holds the lock of the current
+    file, and a waiter on a removed file never proceeds.
+    """
     lock = path.with_name(f".{path.name}.lock")
-    try:
-        fh = open(lock, "a")
-    except OSError as exc:
-        raise ResultsFileError(f"cannot write next to {str(path)!r}: {exc}") from exc
-    with fh:
+    while True:
+        try:
+            fh = open(lock, "a")
+        except OSError as exc:
+            raise ResultsFileError(f"cannot write next to {str(path)!r}: {exc}") from exc
         fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            current = os.stat(lock).st_ino == os.fstat(fh.fileno()).st_ino
+        except FileNotFoundError:
+            current = False
+        if current:
+            break
+        fh.close()  # the holder before us removed this file: lock the one at the path now
+    with fh:
         try:
             yield
         finally:
+            lock.unlink(missing_ok=True)
             fcntl.flock(fh, fcntl.LOCK_UN)

@@ -73,3 +73,18 @@ def test_listings_import_torch_but_no_solver_or_study_library(command):
     import torch (documented), but neither optuna nor cvxpy."""
     seen = imported_after(cli(command))
     assert not seen["optuna"] and not seen["cvxpy"]
+
+
+def test_plotting_leaves_the_matplotlib_backend_alone(results_file, tmp_path):
+    """A notebook's backend stays what it was: plot_frontier draws on a Figure of its own and
+    saves through the file type's canvas, without pyplot or matplotlib.use."""
+    code = (
+        "import matplotlib\nmatplotlib.use('svg')\nimport sys\n"
+        "from paretokit.plot import plot_frontier\nfrom paretokit.results import read_results\n"
+        f"plot_frontier(read_results({str(results_file)!r}), "
+        f"__import__('pathlib').Path({str(tmp_path / 'f.png')!r}), 'test')\n"
+        "assert matplotlib.get_backend() == 'svg', matplotlib.get_backend()\n"
+        "assert 'matplotlib.pyplot' not in sys.modules\n"
+    )
+    imported_after(code)
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"

@@ -6,6 +6,8 @@ The choices are plain Enums written out here, not imported from the library, so 
 
 from __future__ import annotations
 
+import os
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -69,3 +71,11 @@ ThreadsOpt = Annotated[
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
 ResultsFileArg = Annotated[Path, typer.Argument(help="A results file written by sweep/compare.")]
+
+
+def find_user_problems(problem: str) -> None:
+    """A user's ``--problem mymod:make`` imports ``mymod`` from the current folder, as
+    ``python -m`` would (the console script puts only its own folder on the path)."""
+    here = os.getcwd()
+    if ":" in problem and here not in sys.path:
+        sys.path.insert(0, here)

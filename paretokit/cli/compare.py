@@ -23,6 +23,7 @@ from paretokit.cli._options import (
     SplitChoice,
     TasksOpt,
     ThreadsOpt,
+    find_user_problems,
 )
 from paretokit.cli._progress import compare_progress
 from paretokit.cli._render import message
@@ -89,6 +90,7 @@ def compare(
     """
     from paretokit.compare import CompareConfig, run_compare
 
+    find_user_problems(problem)
     shared, scoped = parse_options(option or [])
     if update_every is not None:
         shared["update_every"] = update_every

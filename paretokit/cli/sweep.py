@@ -21,6 +21,7 @@ from paretokit.cli._options import (
     SamplerChoice,
     TasksOpt,
     ThreadsOpt,
+    find_user_problems,
 )
 from paretokit.cli._progress import sweep_progress
 from paretokit.cli._render import message, render, render_empty_json
@@ -115,6 +116,7 @@ def sweep(
     """
     from paretokit.sweep import SweepConfig, run_sweep
 
+    find_user_problems(problem)
     config = SweepConfig(
         problem=problem,
         tasks=tasks,
@@ -150,8 +152,8 @@ def sweep(
         return
     render(
         frontier_frame(outcome.frontier, outcome.results.meta, fmt),
-        f"non-dominated sweep points (validation split, {len(outcome.frontier)} of "
-        f"{outcome.complete})",
+        f"non-dominated sweep points on the validation split ({len(outcome.frontier)} of "
+        f"{outcome.complete}; report and plot judge on test by default)",
         fmt,
     )
 
