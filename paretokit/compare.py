@@ -2,12 +2,13 @@
 
 Every method runs on the same problem, tasks, model, data, epochs, batch size, learning rate
 and seeds (0 … N−1) as the others, and as a sweep of the same setting. The STL baselines (one
-run per task: the simplex vertex e_k, see :class:`~paretokit.methods._fixed.SingleTask`) are
-trained when the results file holds none for the setting, or when ``stl`` is named. Runs already in the file (same
-run id: method, options, setting, seed) are not trained again, so an interrupted compare
-resumes where it stopped. Rows are appended after every run. Once trained, the comparison
-is the report of the setting (:func:`paretokit.report.build_reports`), restricted to the
-STL baseline and the compared methods: the same numbers `paretokit report` prints.
+run per task and seed: the simplex vertex e_k, see :class:`~paretokit.methods._fixed.SingleTask`)
+are planned like every other run (naming ``stl`` alone trains only them). Runs already in the
+file (same run id: method, options, setting, seed) are not trained again, so an interrupted
+compare resumes where it stopped, baselines included. Rows are appended after every run. Once
+trained, the comparison is the report of the setting (:func:`paretokit.report.build_reports`),
+restricted to the STL baseline and the compared methods: the same numbers `paretokit report`
+prints.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from paretokit import analysis
+from paretokit import validation
 from paretokit.errors import MethodError, ParetokitError
 from paretokit.methods import get_method, method_class
 from paretokit.problems import Problem, get_problem
@@ -169,11 +170,11 @@ def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None
     cb = callbacks or CompareCallbacks()
     if not config.methods:
         raise ParetokitError("name at least one method; `paretokit methods` lists them")
-    if config.seeds < 1:
+    if isinstance(config.seeds, bool) or not isinstance(config.seeds, int) or config.seeds < 1:
         raise ParetokitError("--seeds must be at least 1")
-    # STL runs automatically when the file has none for the setting; naming it asks for its
-    # runs explicitly (e.g. `paretokit compare stl` to add only the baselines to a sweep file)
-    want_stl = "stl" in config.methods
+    validation.seed(config.seeds - 1, "the largest seed (--seeds minus 1)")
+    validation.optional_filter(config.epochs, config.batch_size, config.lr)
+    # STL runs per (task, seed) like every other run; `paretokit compare stl` trains only them
     names = [m for m in dict.fromkeys(config.methods) if m != "stl"]
     problem = get_problem(config.problem, config.tasks)
     shared = _main_task_index(config.options, problem)
@@ -181,13 +182,10 @@ def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None
     options = resolve_options(names, problem.n_tasks, shared, scoped)
     device = resolve_device(config.device)
     threads = use_threads(config.threads)
-    run_cfg = RunConfig(
-        epochs=config.epochs or problem.defaults.epochs,
-        batch_size=config.batch_size or problem.defaults.batch_size,
-        lr=config.lr or problem.defaults.lr,
-        seed=0,
-        device=device,
+    epochs, batch_size, lr = validation.training_budget(
+        problem.defaults, config.epochs, config.batch_size, config.lr
     )
+    run_cfg = RunConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=0, device=device)
     setting = {
         "problem": problem.name,
         "tasks": problem.task_names,
@@ -197,13 +195,9 @@ def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None
     }
     meta = results_meta(problem)
     out = Path(config.out)
-    have_stl = False
     if out.exists():
-        existing = read_results(out)
-        have_stl = not analysis.setting_rows(existing.frame, setting, kind="stl").empty
-    runs = plan_runs(
-        list(options), options, problem, setting, config.seeds, want_stl or not have_stl
-    )
+        read_results(out)  # a foreign or damaged file is an error before any training
+    runs = plan_runs(list(options), options, problem, setting, config.seeds, with_stl=True)
     done = existing_run_ids(out)
     todo = [r for r in runs if r.run_id not in done]
     if cb.on_plan:

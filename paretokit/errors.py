@@ -6,6 +6,8 @@ reaching the user is a bug.
 
 from __future__ import annotations
 
+import re
+
 
 class ParetokitError(Exception):
     """An error the user can fix: the message says what was wrong and what to do."""
@@ -29,3 +31,12 @@ class StorageError(ParetokitError):
 
 class TrainingDiverged(ParetokitError):
     """A task loss became NaN or infinite: the run is recorded as failed with this reason."""
+
+
+_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.\-]*://[^\s:/@]*:)[^\s'\"]*@", re.I)
+
+
+def mask_password(text: str) -> str:
+    """``text`` with the password of every URL in it (``scheme://user:password@host``) shown
+    as ``***``: storage URLs appear in messages and logs, their passwords must not."""
+    return _PASSWORD.sub(r"\g<head>***@", text)

@@ -235,7 +235,19 @@ def read_results(path: str | os.PathLike[str]) -> Results:
         raise ResultsFileError(
             f"{str(path)!r} has unknown kind/split values: {bad_kind | bad_split}"
         )
-    return Results(frame, meta)
+    return Results(_one_row_per_key(frame, meta, str(path)), meta)
+
+
+def _one_row_per_key(frame: pd.DataFrame, meta: ResultsMeta, source: str) -> pd.DataFrame:
+    """The rule of :func:`merge_results`, applied to one file: rows that repeat a
+    (run_id, split) key with the same run (see :func:`_check_same_runs`) are dropped, keeping
+    the first; a key held by two different runs is a :class:`ResultsFileError`. (A file
+    written by paretokit never repeats a key; a hand-made concatenation may.)"""
+    dup = frame.duplicated(subset=["run_id", "split"], keep="first")
+    if not dup.any():
+        return frame
+    _check_same_runs(frame.assign(_source=source), meta)
+    return frame[~dup].reset_index(drop=True)
 
 
 def append_results(
@@ -244,7 +256,11 @@ def append_results(
     """Append ``rows`` to the file (created if absent), atomically; returns rows added.
 
     Rows whose (run_id, split) the file already holds are not added again, so re-running a
-    resumed study never duplicates rows. The file's problem and task order must match ``meta``.
+    resumed study never duplicates rows; such a row must be the same run as the one held
+    (same setting, weights, metrics, losses and status), else it is another run under the
+    same id (e.g. a study re-created after its storage was deleted) and the append is a
+    :class:`ResultsFileError` naming the run, never a silent choice. The file's problem and
+    task order must match ``meta``.
     """
     path = Path(path)
     with _locked(path):
@@ -260,7 +276,16 @@ def append_results(
         else:
             frame = pd.DataFrame(columns=columns_for(meta.task_names))
         new = pd.DataFrame(list(rows), columns=columns_for(meta.task_names))
+        new = _one_row_per_key(new, meta, "the new rows")
         seen = set(zip(frame["run_id"], frame["split"]))
+        if seen.intersection(zip(new["run_id"], new["split"])):
+            _check_same_runs(
+                pd.concat(
+                    [frame.assign(_source=str(path)), new.assign(_source="the new rows")],
+                    ignore_index=True,
+                ),
+                meta,
+            )
         keep = [(r, s) not in seen for r, s in zip(new["run_id"], new["split"])]
         new = new[keep].drop_duplicates(subset=["run_id", "split"])
         if new.empty and path.exists():
@@ -319,28 +344,45 @@ def merge_results(
         return len(merged), int(dup.sum())
 
 
+SAME_RUN_COLUMNS = ("problem", "kind", "method", "seed", "epochs", "batch_size", "lr", "status")
+
+
 def _check_same_runs(frame: pd.DataFrame, meta: ResultsMeta) -> None:
-    """Rows that share (run_id, split) must be the same run: same weights, metrics, losses
-    and status (NaN equals NaN); ``created``, versions and timings may differ."""
+    """Rows that share (run_id, split) must be the same run: same setting (problem, kind,
+    method, seed, epochs, batch size, lr), weights, metrics, losses and status (NaN equals
+    NaN); ``created``, versions and timings may differ."""
     keyed = frame[frame.duplicated(subset=["run_id", "split"], keep=False)]
     if keyed.empty:
         return
-    cols = [f"{p}.{t}" for p in ("w", "metric", "loss") for t in meta.task_names] + ["status"]
+    cols = [f"{p}.{t}" for p in ("w", "metric", "loss") for t in meta.task_names]
+    cols += [c for c in SAME_RUN_COLUMNS if c in frame.columns]
     key = ["run_id", "split"]
     ref = keyed.drop_duplicates(subset=key)[key + cols + ["_source"]]
     both = keyed.merge(ref, on=key, how="left", suffixes=("", "@first"))
-    differs = pd.Series(False, index=both.index)
+    per_column = {}
     for c in cols:
         a, b = both[c], both[f"{c}@first"]
-        differs |= (a != b) & ~(pd.isna(a) & pd.isna(b))
+        per_column[c] = ((a != b) & ~(pd.isna(a) & pd.isna(b))).fillna(True).astype(bool)
+    differs = pd.concat(per_column.values(), axis=1).any(axis=1)
     if differs.any():
-        bad = both[differs].iloc[0]
-        raise ResultsFileError(
-            f"run {bad['run_id']!r} ({bad['split']}) differs between {bad['_source@first']!r} "
-            f"and {bad['_source']!r} (weights, metrics, losses or status): two different runs "
-            "under one id, e.g. two studies of the same name in different storages; merge "
-            "the files of one study only"
+        i = differs[differs].index[0]
+        bad = both.loc[i]
+        what = ", ".join(
+            f"{c} {_show(bad[f'{c}@first'])} vs {_show(bad[c])}" for c in cols if per_column[c][i]
         )
+        raise ResultsFileError(
+            f"run {bad['run_id']!r} ({bad['split']}) in {bad['_source@first']!r} and the run of "
+            f"the same id in {bad['_source']!r} differ ({what}): two different runs under one "
+            "id, e.g. a study re-created under the same name after its storage was deleted, or "
+            "two studies of the same name in different storages; keep the runs of one study "
+            "per results file (write to another file, or choose another study name)"
+        )
+
+
+def _show(value: object) -> str:
+    if hasattr(value, "item"):  # a NumPy scalar
+        value = value.item()  # type: ignore[union-attr]
+    return f"{value:.6g}" if isinstance(value, float) else repr(value)
 
 
 def _write_atomic(path: Path, frame: pd.DataFrame, meta: ResultsMeta) -> None:

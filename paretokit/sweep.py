@@ -65,8 +65,8 @@ import optuna
 import pandas as pd
 from optuna.trial import Trial, TrialState
 
-from paretokit import analysis, workers
-from paretokit.errors import MethodError, ParetokitError, StorageError
+from paretokit import analysis, validation, workers
+from paretokit.errors import MethodError, ParetokitError, StorageError, mask_password
 from paretokit.methods._fixed import FixedWeights
 from paretokit.problems import Problem, Split, get_problem
 from paretokit.results import (
@@ -95,6 +95,7 @@ from paretokit.workers import TrialCounts
 _RECORD = "paretokit_record"  # user attribute: the trial's result rows (a list, one per seed)
 _SETTING = "paretokit_setting"
 _META = "paretokit_meta"
+_SAMPLING = "paretokit_sampling"
 
 
 DEFAULT_SEEDS = 3  # training seeds per weight vector: a verdict never rests on one seed
@@ -177,7 +178,7 @@ def open_storage(
             return _open_storage(url, heartbeat_interval, grace_period)
         except ImportError as exc:
             raise StorageError(
-                f"storage {url!r} needs a database driver that is not installed ({exc}); "
+                f"storage {mask_password(url)!r} needs a database driver that is not installed ({exc}); "
                 "for PostgreSQL: pip install 'paretokit[postgres]'"
             ) from exc
         except Exception as exc:  # SQLAlchemy/driver errors have no common base worth naming
@@ -185,7 +186,9 @@ def open_storage(
             if attempt + 1 < _OPEN_ATTEMPTS and _SCHEMA_RACE.search(str(exc)):
                 time.sleep(0.2 + random.random())
                 continue
-            raise StorageError(f"cannot open storage {url!r}: {_first_line(exc)}") from exc
+            raise StorageError(
+                mask_password(f"cannot open storage {url!r}: {_first_line(exc)}")
+            ) from exc
     raise AssertionError("unreachable")
 
 
@@ -219,11 +222,16 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
     """Run (or resume, or join as one more worker) the sweep study until it holds
     ``config.trials`` trials that count (see the module docstring)."""
     cb = callbacks or SweepCallbacks()
-    if config.trials < 1:
+    if isinstance(config.trials, bool) or not isinstance(config.trials, int) or config.trials < 1:
         raise ParetokitError("--trials must be at least 1 (it is the study's total budget)")
     if config.seeds < 1:
         raise ParetokitError(f"--seeds must be at least 1, got {config.seeds}")
+    validation.optional_filter(config.epochs, config.batch_size, config.lr)
+    validation.seed(config.seed)
     problem = get_problem(config.problem, config.tasks)
+    epochs, batch_size, lr = validation.training_budget(
+        problem.defaults, config.epochs, config.batch_size, config.lr
+    )
     sampler = make_sampler(
         config.sampler,
         config.seed,
@@ -234,14 +242,8 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
     device = resolve_device(config.device)
     threads = use_threads(config.threads)
     run_cfg = RunConfig(
-        epochs=config.epochs or problem.defaults.epochs,
-        batch_size=config.batch_size or problem.defaults.batch_size,
-        lr=config.lr or problem.defaults.lr,
-        seed=config.seed,
-        device=device,
+        epochs=epochs, batch_size=batch_size, lr=lr, seed=config.seed, device=device
     )
-    if run_cfg.epochs < 1 or run_cfg.batch_size < 1 or run_cfg.lr <= 0:
-        raise ParetokitError("--epochs and --batch-size must be ≥ 1 and --lr > 0")
     population = population_size(config.population, problem, run_cfg)
     meta = results_meta(problem)
     out = Path(config.out)
@@ -262,7 +264,8 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
 
     workers.recover_dead_local_trials(study)
     workers.fail_stale(study)
-    _sync_results(study, out, meta)
+    _check_file_is_this_study(study, out, storage_url)
+    _sync_results(study, out, meta, check=True)
     data = to_device(problem.splits(), device)
     budget, count_failed = config.trials, config.count_failed
     counts = workers.trial_counts(study)
@@ -552,11 +555,13 @@ def export_study(storage_url: str, study_name: str, out: Path) -> int:
         names = sorted(optuna.get_all_study_names(storage))
         known = ", ".join(names) if names else "none"
         raise StorageError(
-            f"no study {study_name!r} in {storage_url} (studies there: {known})"
+            f"no study {study_name!r} in {mask_password(storage_url)} (studies there: {known})"
         ) from None
     except Exception as exc:
-        raise StorageError(f"cannot reach storage {storage_url!r}: {_first_line(exc)}") from exc
-    return _sync_results(study, Path(out), _study_meta(study))
+        raise StorageError(
+            mask_password(f"cannot reach storage {storage_url!r}: {_first_line(exc)}")
+        ) from exc
+    return _sync_results(study, Path(out), _study_meta(study), check=True)
 
 
 def _study_meta(study: optuna.Study) -> ResultsMeta:
@@ -614,37 +619,116 @@ def _open_study(
             load_if_exists=True,
         )
     except ValueError as exc:  # e.g. an existing study with other directions
-        raise StorageError(f"study {name!r} cannot be used: {exc}") from exc
+        raise StorageError(mask_password(f"study {name!r} cannot be used: {exc}")) from exc
     except Exception as exc:
-        raise StorageError(f"cannot reach storage {storage_url!r}: {_first_line(exc)}") from exc
+        raise StorageError(
+            mask_password(f"cannot reach storage {storage_url!r}: {_first_line(exc)}")
+        ) from exc
     stored = study.user_attrs.get(_SETTING)
     if stored is None:
         study.set_user_attr(_SETTING, setting)
     elif {**SETTING_DEFAULTS, **stored} != setting:  # older studies: one seed
         raise ParetokitError(
-            f"study {name!r} in {storage_url} was run with {stored}, not {setting}; "
+            f"study {name!r} in {mask_password(storage_url)} was run with {stored}, not {setting}; "
             "choose another --study-name"
         )
+    _check_sampling(study, storage_url, sampling_setting(config, sampler))
     if _META not in study.user_attrs:  # what `export` needs to write a file without the problem
         study.set_user_attr(_META, json.loads(meta.to_json()))
     return study
 
 
-def _sync_results(study: optuna.Study, out: Path, meta: ResultsMeta) -> int:
-    """Write the rows of every finished trial that the results file does not hold yet; returns
-    the number of rows written."""
-    have = existing_run_ids(out)
-    rows = []
+def _study_records(study: optuna.Study) -> list[RunRecord]:
+    """The run records of the study's finished trials (complete, or failed with a reason)."""
+    records = []
     for t in study.get_trials(deepcopy=False):
         raw = t.user_attrs.get(_RECORD)
         if raw is None or not (t.state == TrialState.COMPLETE or workers.failed_with_reason(t)):
             continue
-        stored = json.loads(raw)  # a list of one record per seed (a dict in older studies)
-        for fields in stored if isinstance(stored, list) else [stored]:
-            record = RunRecord(**fields)
-            if record.run_id not in have:
-                rows.extend(record.rows())
+        try:
+            stored = json.loads(raw)  # a list of one record per seed (a dict in older studies)
+            for fields in stored if isinstance(stored, list) else [stored]:
+                records.append(RunRecord(**fields))
+        except (TypeError, ValueError) as exc:
+            raise StorageError(
+                f"trial {t.number} of study {study.study_name!r} holds a damaged run record "
+                f"({_first_line(exc)})"
+            ) from exc
+    return records
+
+
+def sampling_setting(config: SweepConfig, sampler: optuna.samplers.BaseSampler) -> dict:
+    """What defines where a study's weights go: the sampler and its resolved options (the
+    grid's resolution, however it was chosen). The seed is part of the training setting."""
+    key = ALIASES.get(config.sampler, config.sampler)
+    setting: dict[str, object] = {"sampler": key}
+    resolution = getattr(sampler, "resolution", None)
+    if key == "grid" and resolution is not None:
+        setting["grid_resolution"] = int(resolution)
+    return setting
+
+
+def _check_sampling(study: optuna.Study, storage_url: str, sampling: dict) -> None:
+    """A study keeps one sampler: stored with the study when it is created, checked on every
+    resume (a study from before this check adopts the sampler it is resumed with)."""
+    stored = study.user_attrs.get(_SAMPLING)
+    if stored is None:
+        study.set_user_attr(_SAMPLING, sampling)
+        return
+    if stored != sampling:
+
+        def show(d: dict) -> str:
+            return ", ".join(f"{k} {v}" for k, v in d.items())
+
+        hint = (
+            f"; pass --grid-resolution {stored['grid_resolution']} to continue its lattice"
+            if "grid_resolution" in stored and sampling.get("sampler") == "grid"
+            else ""
+        )
+        raise ParetokitError(
+            f"study {study.study_name!r} in {mask_password(storage_url)} was sampled with "
+            f"{show(stored)}, not {show(sampling)}: one study keeps one sampler (choose another "
+            f"--study-name for another sampler{hint})"
+        )
+
+
+def _sync_results(study: optuna.Study, out: Path, meta: ResultsMeta, check: bool = False) -> int:
+    """Write the rows of every finished trial that the results file does not hold yet; returns
+    the number of rows written. With ``check``, the runs the file already holds are compared
+    with the study's too: a row with the id of one of its runs must be that run
+    (:func:`~paretokit.results.append_results` refuses another run under the same id)."""
+    have = set() if check else existing_run_ids(out)
+    rows = []
+    for record in _study_records(study):
+        if record.run_id not in have:
+            rows.extend(record.rows())
     return append_results(out, rows, meta) if rows else 0
+
+
+def _check_file_is_this_study(study: optuna.Study, out: Path, storage_url: str) -> None:
+    """Refuse, before any training, a results file that holds sweep runs under this study's
+    name that the study does not have: they come from another study of the same name (its
+    storage was deleted, or the file was copied from another storage), and this study's trials
+    would get their run ids. Same-id runs the study does have are compared when written."""
+    if not out.exists():
+        return
+    frame = read_results(out).frame
+    ours = frame[(frame["study"] == study.study_name) & (frame["kind"] == "sweep")]
+    if ours.empty:
+        return
+    known = {r.run_id for r in _study_records(study)}
+    foreign = sorted(set(ours["run_id"]) - known)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (
+            f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        )
+        raise ParetokitError(
+            f"{str(out)!r} holds sweep runs of a study named {study.study_name!r} that the study "
+            f"of that name in {mask_password(storage_url)} does not have ({shown}): they belong "
+            "to another study of the same name (its storage deleted or elsewhere), and new "
+            "trials would reuse their run ids; write to another --out file or choose another "
+            "--study-name"
+        )
 
 
 def _first_line(exc: BaseException) -> str:

@@ -77,7 +77,7 @@ def test_merge_refuses_two_runs_under_one_id(tmp_path):
     # e.g. two machines that each ran trial 0 of a study of the same name in their own SQLite
     a = write(tmp_path / "a.parquet", record("sweep:s:0", 1.0))
     b = write(tmp_path / "b.parquet", record("sweep:s:0", 1.5))
-    with pytest.raises(ResultsFileError, match="'sweep:s:0' .* differs between"):
+    with pytest.raises(ResultsFileError, match="'sweep:s:0' .* differ \\(metric.a 1 vs 1.5\\)"):
         R.merge_results([a, b], tmp_path / "all.parquet")
 
 

@@ -74,7 +74,9 @@ def test_append_keeps_rows_and_skips_duplicates(tmp_path):
     path = tmp_path / "r.parquet"
     R.append_results(path, record("r1").rows(), META)
     assert R.append_results(path, record("r2", 3.0).rows(), META) == 2
-    assert R.append_results(path, record("r1", 99.0).rows(), META) == 0  # same (run_id, split)
+    assert R.append_results(path, record("r1").rows(), META) == 0  # same run: not added again
+    with pytest.raises(ResultsFileError, match="two different runs under one id"):
+        R.append_results(path, record("r1", 99.0).rows(), META)  # another run under r1's id
     frame = R.read_results(path).frame
     assert len(frame) == 4
     assert sorted(frame["run_id"].unique()) == ["r1", "r2"]

@@ -202,6 +202,11 @@ def _report(
         stacked.append(raw[2].reshape(-1, len(cols)))
     if stl is not None:
         stacked.append(stl.mean[None, :])
+    if not any(len(p) for p in stacked):
+        raise ParetokitError(
+            f"no finished run of the {split} split has a finite value of every metric "
+            f"({int((judged & ~finite).sum())} run(s) with NaN or inf), nothing to report"
+        )
     norm = analysis.Normalization.from_points(np.vstack(stacked), hib)
     ref_z = analysis.reference_point(norm, margin)
 
@@ -299,7 +304,9 @@ def _report(
             for col in VERDICT_COLUMNS:
                 if col not in table.columns:
                     table[col] = None if col in ("outcome",) else math.nan
-        table = _add_delta_m_and_rank(table, names, hib, baseline, notes)
+        table = _add_delta_m_and_rank(
+            table, names, hib, baseline, notes, _stl_missing(here[here["kind"] == "stl"], names)
+        )
         table["verdict"] = [verdict_text(r, summary, n_orders) for r in table.to_dict("records")]
     return Report(
         problem=str(setting["problem"]),
@@ -465,8 +472,25 @@ def _cost_cells(rec: dict[str, Any], cost: CostToMatch | None) -> None:
     )
 
 
+def _stl_missing(stl_rows: pd.DataFrame, names: list[str]) -> str:
+    """Why there is no STL baseline: no runs, or runs whose own task's metric is not finite."""
+    if stl_rows.empty:
+        return "no STL runs for this setting"
+    bad = []
+    for t in names:
+        v = stl_rows.loc[stl_rows["method"] == f"stl:{t}", f"metric.{t}"].to_numpy(float)
+        if not np.isfinite(v).any():
+            bad.append(f"{t} ({'no run' if not len(v) else ', '.join(map(str, v[:3]))})")
+    return "no finite STL metric for task(s) " + "; ".join(bad)
+
+
 def _add_delta_m_and_rank(
-    table: pd.DataFrame, names: list[str], hib: list[bool], baseline: str, notes: list[Note]
+    table: pd.DataFrame,
+    names: list[str],
+    hib: list[bool],
+    baseline: str,
+    notes: list[Note],
+    stl_missing: str = "no STL runs for this setting",
 ) -> pd.DataFrame:
     directions = dict(zip(names, hib))
     metrics = table.set_index("method")[names]
@@ -475,7 +499,7 @@ def _add_delta_m_and_rank(
     else:
         table["delta_m"] = math.nan
         if baseline == "stl":
-            notes.append(Note("no_stl", "no STL runs for this setting: Δm% not available"))
+            notes.append(Note("no_stl", f"{stl_missing}: Δm% not available"))
         else:
             notes.append(
                 Note("no_baseline", f"baseline {baseline!r} has no runs: Δm% not available")
