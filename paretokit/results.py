@@ -89,9 +89,27 @@ class ResultsMeta:
 
     @classmethod
     def from_json(cls, raw: bytes) -> ResultsMeta:
+        """Parse and check the metadata; a :class:`ResultsFileError` (or ``ValueError``,
+        ``KeyError``, ``TypeError``) for anything else than what :meth:`to_json` writes."""
         d = json.loads(raw)
+        if not isinstance(d, dict):
+            raise ResultsFileError(f"metadata is a JSON {type(d).__name__}, not an object")
         if d.get("format") != FORMAT_VERSION:
             raise ResultsFileError(f"unsupported results format {d.get('format')!r}")
+        names = d.get("tasks")
+        if not isinstance(names, list) or not names or not all(isinstance(t, str) for t in names):
+            raise ResultsFileError(f"metadata lists no tasks (tasks: {names!r})")
+        if len(set(names)) != len(names):
+            raise ResultsFileError(f"metadata lists a task twice (tasks: {names!r})")
+        if not isinstance(d.get("problem"), str):
+            raise ResultsFileError(f"metadata names no problem (problem: {d.get('problem')!r})")
+        for key in ("metrics", "directions"):
+            if not isinstance(d.get(key), dict):
+                raise ResultsFileError(f"metadata has no {key} per task ({key}: {d.get(key)!r})")
+        bad = {t: d["directions"].get(t) for t in names}
+        bad = {t: v for t, v in bad.items() if v not in ("maximize", "minimize")}
+        if bad:
+            raise ResultsFileError(f"metadata has no direction (maximize/minimize) for {bad}")
         tasks = tuple(
             TaskMeta(
                 name,
@@ -220,7 +238,7 @@ def read_results(path: str | os.PathLike[str]) -> Results:
         )
     try:
         meta = ResultsMeta.from_json(raw)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, ResultsFileError) as exc:
         raise ResultsFileError(f"{str(path)!r} has damaged paretokit metadata ({exc})") from exc
     frame = table.to_pandas()
     for c, default in OPTIONAL_COLUMNS.items():
@@ -229,6 +247,13 @@ def read_results(path: str | os.PathLike[str]) -> Results:
     missing = [c for c in columns_for(meta.task_names) if c not in frame.columns]
     if missing:
         raise ResultsFileError(f"{str(path)!r} lacks column(s): {', '.join(missing)}")
+    floats, ints = _numeric_columns(meta)
+    text = [c for c in floats + ints if not pd.api.types.is_numeric_dtype(frame[c])]
+    if text:
+        raise ResultsFileError(
+            f"{str(path)!r} holds non-numbers in numeric column(s) {', '.join(text)} "
+            f"(e.g. {text[0]} = {frame[text[0]].iloc[0]!r}): not a file paretokit wrote"
+        )
     bad_kind = set(frame["kind"].unique()) - set(KINDS)
     bad_split = set(frame["split"].unique()) - set(SPLITS)
     if bad_kind or bad_split:
@@ -262,7 +287,7 @@ def append_results(
     :class:`ResultsFileError` naming the run, never a silent choice. The file's problem and
     task order must match ``meta``.
     """
-    path = Path(path)
+    path = _target(path)
     with _locked(path):
         if path.exists():
             existing = read_results(path)
@@ -318,7 +343,7 @@ def merge_results(
     """
     if not paths:
         raise ResultsFileError("nothing to merge: name at least one results file")
-    out = Path(out)
+    out = _target(out)
     inputs = [Path(p) for p in paths]
     with _locked(out):
         resolved = {p.resolve() for p in inputs}
@@ -390,7 +415,10 @@ def _write_atomic(path: Path, frame: pd.DataFrame, meta: ResultsMeta) -> None:
     table = table.replace_schema_metadata(
         {**(table.schema.metadata or {}), META_KEY: meta.to_json()}
     )
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    except OSError as exc:
+        raise ResultsFileError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             pq.write_table(table, fh)
@@ -400,19 +428,31 @@ def _write_atomic(path: Path, frame: pd.DataFrame, meta: ResultsMeta) -> None:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual file mode
         os.replace(tmp, path)
+    except OSError as exc:  # e.g. [Errno 28] No space left on device: the old file is intact
+        Path(tmp).unlink(missing_ok=True)
+        kept = "left unchanged" if path.exists() else "not created"
+        raise ResultsFileError(
+            f"cannot write {str(path)!r}: {exc.strerror or exc} (the file is {kept})"
+        ) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def _typed(frame: pd.DataFrame, meta: ResultsMeta) -> pd.DataFrame:
-    """Fixed column dtypes, so appends never change the schema."""
-    out = frame.copy()
+def _numeric_columns(meta: ResultsMeta) -> tuple[list[str], list[str]]:
+    """The float and the integer columns."""
     floats = ["train_seconds", "step_ms", "lr"] + [
         f"{p}.{t}" for p in ("w", "metric", "loss") for t in meta.task_names
     ]
     ints = ["seed", "epochs", "batch_size", "trial"]
     ints += [c for c, d in OPTIONAL_COLUMNS.items() if isinstance(d, int)]
+    return floats, ints
+
+
+def _typed(frame: pd.DataFrame, meta: ResultsMeta) -> pd.DataFrame:
+    """Fixed column dtypes, so appends never change the schema."""
+    out = frame.copy()
+    floats, ints = _numeric_columns(meta)
     for c in floats:
         out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
     for c in ints:
@@ -434,6 +474,13 @@ def _torch_version() -> str:
         return version("torch")
     except PackageNotFoundError:
         return ""
+
+
+def _target(path: str | os.PathLike[str]) -> Path:
+    """The file a path names, symlinks resolved once: the lock and the atomic replace act on
+    the target, so a link stays a link and writers through a link and through its target
+    share one lock."""
+    return Path(os.path.realpath(path))
 
 
 @contextmanager

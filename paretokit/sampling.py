@@ -150,7 +150,12 @@ def _grid_resolution(k: int, resolution: int | None, trials: int | None) -> int:
     if resolution is None:
         if trials is None:
             raise ParetokitError("the grid sampler needs a grid resolution or a trial budget")
-        return lattice_resolution(k, trials)
+        if trials > MAX_GRID_POINTS:  # checked first: finding the resolution would take ages
+            raise ParetokitError(
+                f"a grid for {trials:,} trials would have more than {MAX_GRID_POINTS:,} points; "
+                "ask for fewer trials or choose another sampler"
+            )
+        resolution = lattice_resolution(k, trials)
     if resolution < 1:
         raise ParetokitError(f"the grid resolution must be at least 1, got {resolution}")
     size = lattice_size(k, resolution)
@@ -245,7 +250,10 @@ def lattice_size(k: int, n: int) -> int:
 
 
 def lattice_resolution(k: int, points: int) -> int:
-    """The smallest resolution n ≥ 1 whose lattice has at least ``points`` points."""
+    """The smallest resolution n ≥ 1 whose lattice has at least ``points`` points (1 for K < 2,
+    whose lattice is one point at any n)."""
+    if k < 2:
+        return 1
     n = 1
     while lattice_size(k, n) < points:
         n += 1

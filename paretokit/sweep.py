@@ -51,15 +51,14 @@ import functools
 import inspect
 import json
 import math
-import os
 import random
 import re
-import socket
 import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import optuna
 import pandas as pd
@@ -137,6 +136,7 @@ class SweepCallbacks:
     on_progress: Callable[[TrialCounts], None] | None = None  # after each batch, while waiting
     on_wait: Callable[[TrialCounts], None] | None = None  # no free slot: others' trials run
     on_record: Callable[[RunRecord], None] | None = None  # a finished trial, as stored
+    on_ask: Callable[[int, int], None] | None = None  # trials asked so far, of how many
 
 
 @dataclass
@@ -200,7 +200,8 @@ def _open_storage(
     url: str, heartbeat_interval: int, grace_period: int
 ) -> optuna.storages.BaseStorage:
     if url.endswith(".log") and "://" not in url:
-        backend = optuna.storages.journal.JournalFileBackend(url)
+        lock = workers.FlockLock(f"{url}.flock")  # released by the kernel if a worker is killed
+        backend = optuna.storages.journal.JournalFileBackend(url, lock_obj=lock)  # type: ignore[arg-type]
         return optuna.storages.JournalStorage(backend)
     params = inspect.signature(optuna.storages.RDBStorage).parameters
     key = (  # renamed in Optuna 4.9
@@ -218,6 +219,28 @@ def _open_storage(
         )
 
 
+def _storage_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A storage that fails mid-sweep (e.g. SQLite's disk is full; Optuna then says "exceeding
+    max length") is one :class:`StorageError` naming the cause; the finished trials are in the
+    storage and the results file as before."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except optuna.exceptions.StorageInternalError as exc:
+            cause = exc.__cause__ or exc.__context__ or exc
+            raise StorageError(
+                mask_password(
+                    f"the Optuna storage failed ({_first_line(cause)}); finished trials are kept: "
+                    "free disk space or fix the storage, then re-run the same command to resume"
+                )
+            ) from exc
+
+    return wrapper
+
+
+@_storage_errors
 def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> SweepOutcome:
     """Run (or resume, or join as one more worker) the sweep study until it holds
     ``config.trials`` trials that count (see the module docstring)."""
@@ -262,8 +285,8 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
     storage_url = config.storage or default_storage(out)
     study = _open_study(storage_url, study_name, meta, setting, config, sampler)
 
-    workers.recover_dead_local_trials(study)
-    workers.fail_stale(study)
+    workers.register(study)  # before any ask: see workers.recover_ownerless
+    _recover(study)
     _check_file_is_this_study(study, out, storage_url)
     _sync_results(study, out, meta, check=True)
     data = to_device(problem.splits(), device)
@@ -298,8 +321,7 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
     trials: list[Trial] = []
     try:
         while True:
-            workers.recover_dead_local_trials(study)
-            workers.fail_stale(study)
+            _recover(study)
             counts = workers.trial_counts(study)
             if cb.on_progress:
                 cb.on_progress(counts)
@@ -308,7 +330,7 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
             if not count_failed and counts.failed >= budget:
                 _sync_results(study, out, meta)
                 raise ParetokitError(_too_many_failures(study, counts, budget))
-            trials = _ask(study, population, budget, count_failed, heartbeats)
+            trials = _ask(study, population, budget, count_failed, heartbeats, cb.on_ask)
             if not trials:  # every slot is held by another worker's running trial
                 if cb.on_wait:
                     cb.on_wait(counts)
@@ -369,36 +391,49 @@ def population_size(value: int | str, problem: Problem, config: RunConfig) -> in
     return size
 
 
+def _recover(study: optuna.Study) -> None:
+    """Fail and queue again the trials of dead workers: this host's (at once), those without an
+    owner, and those whose heartbeat stopped (see :mod:`paretokit.workers`)."""
+    workers.recover_dead_local_trials(study)
+    workers.recover_ownerless(study)
+    workers.fail_stale(study)
+
+
 def _ask(
     study: optuna.Study,
     size: int,
     budget: int,
     count_failed: bool,
     heartbeats: workers.Heartbeats,
+    on_ask: Callable[[int, int], None] | None = None,
 ) -> list[Trial]:
     """Ask up to ``size`` trials, never beyond the study-wide budget (see
-    :func:`~paretokit.workers.beyond_budget`); each is kept alive by heartbeats from the moment
-    it exists. Their weights are drawn when the batch starts."""
+    :func:`~paretokit.workers.beyond_budget`): as many as the free slots seen once, then the
+    ones that rank beyond the budget (other workers asked meanwhile) are given back. Each trial
+    gets its owner as the first write after the ask, then heartbeats; its weights are drawn
+    when the batch starts. ``on_ask(asked, of)`` reports progress."""
+    counts = workers.trial_counts(study)
+    wanted = min(size, budget - counts.counted(count_failed) - counts.running)
     asked: list[Trial] = []
-    while len(asked) < size:
-        counts = workers.trial_counts(study)
-        if counts.counted(count_failed) + counts.running >= budget:
-            break
-        with warnings.catch_warnings():  # Optuna warns that heartbeats belong to optimize()
-            warnings.filterwarnings("ignore", message=".*Heartbeat.*")
-            trial = study.ask()
-        try:
-            heartbeats.add(trial._trial_id)
-            if workers.beyond_budget(study, trial, budget, count_failed):
-                heartbeats.discard(trial._trial_id)
-                workers.give_back(study, [trial])
-                break
-            trial.set_user_attr("host", socket.gethostname())
-            trial.set_user_attr("pid", os.getpid())
+    try:
+        while len(asked) < wanted:
+            with warnings.catch_warnings():  # Optuna warns that heartbeats belong to optimize()
+                warnings.filterwarnings("ignore", message=".*Heartbeat.*")
+                trial = study.ask()
             asked.append(trial)
-        except BaseException:
-            workers.give_back(study, [*asked, trial])
-            raise
+            workers.claim(trial)
+            heartbeats.add(trial._trial_id)
+            if on_ask:
+                on_ask(len(asked), wanted)
+        beyond = workers.beyond_budget_of(study, asked, budget, count_failed) if asked else []
+        if beyond:
+            for t in beyond:
+                heartbeats.discard(t._trial_id)
+            workers.give_back(study, beyond)
+            asked = [t for t in asked if t not in beyond]
+    except BaseException:
+        workers.give_back(study, asked)
+        raise
     return asked
 
 
@@ -543,11 +578,19 @@ def _too_many_failures(study: optuna.Study, counts: TrialCounts, budget: int) ->
     )
 
 
-def export_study(storage_url: str, study_name: str, out: Path) -> int:
+def export_study(
+    storage_url: str, study_name: str, out: Path, *, allow_import: bool = False
+) -> int:
     """Rebuild the results rows of a study from its trials' user attributes into ``out``
     (created if absent; rows the file already holds are not added again). Returns the number
     of rows written. The study, not any worker's file, is the source of truth: this is how the
-    rows of every worker of a multi-machine sweep are gathered in one file."""
+    rows of every worker of a multi-machine sweep are gathered in one file.
+
+    Reading a study never runs code it names: the stored metadata and records are checked
+    before use, and a study from before the metadata was stored is rebuilt from its setting's
+    problem only when that is a built-in one, or with ``allow_import``. A storage that does not
+    exist (an SQLite or journal file path) is refused, never created empty."""
+    _require_existing(storage_url)
     storage = open_storage(storage_url)
     try:
         study = optuna.load_study(study_name=study_name, storage=storage)
@@ -561,19 +604,42 @@ def export_study(storage_url: str, study_name: str, out: Path) -> int:
         raise StorageError(
             mask_password(f"cannot reach storage {storage_url!r}: {_first_line(exc)}")
         ) from exc
-    return _sync_results(study, Path(out), _study_meta(study), check=True)
+    return _sync_results(study, Path(out), _study_meta(study, allow_import), check=True)
 
 
-def _study_meta(study: optuna.Study) -> ResultsMeta:
+def _require_existing(url: str) -> None:
+    """An export reads: a missing SQLite or journal file is an error, not a new empty one."""
+    path = None
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///") :].split("?", 1)[0])
+    elif "://" not in url:
+        path = Path(url)
+    if path is not None and str(path) not in ("", ":memory:") and not path.is_file():
+        raise StorageError(f"no storage at {mask_password(url)}: {str(path)!r} does not exist")
+
+
+def _study_meta(study: optuna.Study, allow_import: bool = False) -> ResultsMeta:
     """The results-file metadata a sweep stored in its study (or rebuilt from its setting for a
-    study written before the metadata was stored)."""
+    study written before the metadata was stored: a user problem only with ``allow_import``)."""
     raw = study.user_attrs.get(_META)
     if raw is not None:
-        return ResultsMeta.from_json(json.dumps(raw).encode())
+        try:
+            return ResultsMeta.from_json(json.dumps(raw).encode())
+        except (ValueError, KeyError, TypeError, AttributeError, ParetokitError) as exc:
+            raise StorageError(
+                f"study {study.study_name!r} holds damaged results metadata ({exc})"
+            ) from None
     setting = study.user_attrs.get(_SETTING)
-    if setting is None:
+    if not isinstance(setting, dict) or not isinstance(setting.get("problem"), str):
         raise StorageError(f"study {study.study_name!r} was not written by paretokit sweep")
-    return results_meta(get_problem(setting["problem"], setting["tasks"]))
+    problem = setting["problem"]
+    if ":" in problem and not allow_import:
+        raise StorageError(
+            f"study {study.study_name!r} stores no results metadata and names the user problem "
+            f"{problem!r}: building it would import and run that code; pass --allow-import if "
+            "you trust it"
+        )
+    return results_meta(get_problem(problem, setting.get("tasks")))
 
 
 def results_meta(problem: Problem) -> ResultsMeta:
@@ -638,8 +704,9 @@ def _open_study(
     return study
 
 
-def _study_records(study: optuna.Study) -> list[RunRecord]:
-    """The run records of the study's finished trials (complete, or failed with a reason)."""
+def _study_records(study: optuna.Study, meta: ResultsMeta | None = None) -> list[RunRecord]:
+    """The run records of the study's finished trials (complete, or failed with a reason),
+    each checked against ``meta`` (problem, tasks, one value per task) when given."""
     records = []
     for t in study.get_trials(deepcopy=False):
         raw = t.user_attrs.get(_RECORD)
@@ -648,7 +715,10 @@ def _study_records(study: optuna.Study) -> list[RunRecord]:
         try:
             stored = json.loads(raw)  # a list of one record per seed (a dict in older studies)
             for fields in stored if isinstance(stored, list) else [stored]:
-                records.append(RunRecord(**fields))
+                record = RunRecord(**fields)
+                if meta is not None:
+                    _check_record(record, meta)
+                records.append(record)
         except (TypeError, ValueError) as exc:
             raise StorageError(
                 f"trial {t.number} of study {study.study_name!r} holds a damaged run record "
@@ -692,6 +762,18 @@ def _check_sampling(study: optuna.Study, storage_url: str, sampling: dict) -> No
         )
 
 
+def _check_record(record: RunRecord, meta: ResultsMeta) -> None:
+    """A stored record fits the study's metadata; a ``ValueError`` saying how it does not."""
+    k = len(meta.tasks)
+    if record.problem != meta.problem or list(record.task_names) != meta.task_names:
+        raise ValueError(f"it is of {record.problem} {list(record.task_names)}, not {meta.problem}")
+    if record.kind != "sweep" or record.weights is None or len(record.weights) != k:
+        raise ValueError("it is not a sweep run with one weight per task")
+    for values in (record.metrics, record.losses):
+        if values is not None and any(len(values.get(split, [])) != k for split in ("val", "test")):
+            raise ValueError("it has not one value per task and split")
+
+
 def _sync_results(study: optuna.Study, out: Path, meta: ResultsMeta, check: bool = False) -> int:
     """Write the rows of every finished trial that the results file does not hold yet; returns
     the number of rows written. With ``check``, the runs the file already holds are compared
@@ -699,7 +781,7 @@ def _sync_results(study: optuna.Study, out: Path, meta: ResultsMeta, check: bool
     (:func:`~paretokit.results.append_results` refuses another run under the same id)."""
     have = set() if check else existing_run_ids(out)
     rows = []
-    for record in _study_records(study):
+    for record in _study_records(study, meta):
         if record.run_id not in have:
             rows.extend(record.rows())
     return append_results(out, rows, meta) if rows else 0

@@ -24,22 +24,37 @@ exact:
 * **Ctrl-C or a crash.** The trials in training are failed and queued again
   (:func:`give_back`), so re-running the command trains their weights first.
 
+* **Owners.** A worker announces itself in the study (a study system attribute
+  ``paretokit_worker:<host>:<pid>``, :func:`register`) before it asks anything, and writes a
+  trial's owner (user attributes ``host`` and ``pid``) as the first thing after asking it. A
+  running trial without an owner was asked by a worker killed in between: when no other
+  announced worker can be alive (every other one ran on this host and is gone) it is failed and
+  queued again at once; otherwise after ``owner_grace`` seconds from its start
+  (:func:`recover_ownerless`), since a live worker writes the owner within one storage write.
+* **Journal files.** Their lock is an ``flock`` (:class:`FlockLock`) that the kernel releases
+  when its holder dies, instead of Optuna's lock file that a killed worker leaves behind (the
+  next writer would wait 30 s to break it). Every writer of a sweep's journal must use it, i.e.
+  be a paretokit sweep.
+
 A failed trial that was queued again never counts; its retry has the same parameters, a new
 trial number and the user attributes ``retry_of`` (the number it retrains) and ``retries``
 (how many workers died on these weights in a row; after :data:`MAX_RETRIES` they are dropped
 and the budget goes to a new trial). A running trial with no heartbeat at all (a worker killed
 between creating it and its first heartbeat, on another host, or any foreign trial on a
-storage without heartbeats) is never found stale: the workers wait for it until it is failed
-by hand (``optuna`` CLI or API), or a re-run on its own host finds its process gone.
+storage without heartbeats) is found stale only by a re-run on its own host (its process is
+gone) or, without an owner, after ``owner_grace``; a trial of a worker that died on another
+host, on a journal file (no heartbeats), waits until it is failed by hand (``optuna`` CLI or
+API) or a worker on that host runs again.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import threading
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -50,6 +65,8 @@ FAILURE = "paretokit_failure"  # user attribute: why the trial failed (it then c
 RETRY_OF = "retry_of"
 RETRIES = "retries"
 MAX_RETRIES = 3  # a trial whose worker died this many times in a row is not queued again
+WORKER = "paretokit_worker:"  # study system attribute prefix: the workers that joined the study
+OWNER_GRACE = 30.0  # seconds a trial may lack an owner while another worker may be alive
 
 
 @dataclass(frozen=True)
@@ -95,6 +112,76 @@ def beyond_budget(study: optuna.Study, trial: Trial, budget: int, count_failed: 
     holders.sort(key=lambda t: (t.datetime_start or datetime.max, t.number))
     rank = next((i for i, t in enumerate(holders) if t.number == trial.number), len(holders))
     return rank >= budget
+
+
+def beyond_budget_of(
+    study: optuna.Study, trials: Sequence[Trial], budget: int, count_failed: bool
+) -> list[Trial]:
+    """Of the just-asked ``trials``, those that rank beyond the budget (one look at the study
+    for the whole batch; the rule of :func:`beyond_budget`)."""
+    holders = [
+        t
+        for t in study.get_trials(deepcopy=False)
+        if t.state == TrialState.RUNNING or counts_against_budget(t, count_failed)
+    ]
+    holders.sort(key=lambda t: (t.datetime_start or datetime.max, t.number))
+    rank = {t.number: i for i, t in enumerate(holders)}
+    return [t for t in trials if rank.get(t.number, len(holders)) >= budget]
+
+
+def owner() -> dict[str, object]:
+    """This worker: the user attributes that make a trial its own."""
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+def claim(trial: Trial) -> None:
+    """Write this worker as ``trial``'s owner: the first write after asking it (``pid`` last,
+    so a trial has an owner exactly when it has a ``pid``)."""
+    for key, value in owner().items():
+        trial.set_user_attr(key, value)
+
+
+def register(study: optuna.Study) -> None:
+    """Announce this worker in the study, before it asks any trial (see the module docstring)."""
+    me = owner()
+    key = f"{WORKER}{me['host']}:{me['pid']}"
+    study._storage.set_study_system_attr(study._study_id, key, datetime.now().isoformat())
+
+
+def others_may_be_alive(study: optuna.Study) -> bool:
+    """Whether a worker other than this one that joined the study may still run: one on another
+    host (its liveness cannot be seen from here), or one on this host whose process exists."""
+    me = owner()
+    for key in study._storage.get_study_system_attrs(study._study_id):
+        if not key.startswith(WORKER):
+            continue
+        host, _, pid = key[len(WORKER) :].rpartition(":")
+        if host == me["host"] and pid == str(me["pid"]):
+            continue
+        if host != me["host"] or pid_alive(int(pid) if pid.isdigit() else -1):
+            return True
+    return False
+
+
+def recover_ownerless(study: optuna.Study, owner_grace: float = OWNER_GRACE) -> None:
+    """Fail and queue again the running trials that have no owner: at once when no other worker
+    can be alive, else once they are ``owner_grace`` seconds old (see the module docstring).
+    Call it only between batches: this worker's own trials all have their owner then."""
+    ownerless = [
+        t
+        for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        if "pid" not in t.user_attrs
+    ]
+    if not ownerless:
+        return
+    alive = others_may_be_alive(study)
+    now = datetime.now()
+    for t in ownerless:
+        start = t.datetime_start or now
+        if alive and (now - start).total_seconds() < owner_grace:
+            continue
+        if _fail(study, t._trial_id):
+            requeue(study, t, died=True)
 
 
 def requeue(study: optuna.Study, trial: FrozenTrial, *, died: bool) -> bool:
@@ -221,3 +308,34 @@ class Heartbeats:
             self._storage.record_heartbeat(trial_id)
         except Exception:  # a busy database: the next beat comes within the grace period
             pass
+
+
+class FlockLock:
+    """A journal file's lock as an ``flock`` on ``<journal>.flock``: the kernel releases it
+    when the holding process dies, so a SIGKILL never leaves a lock behind. (Optuna's journal
+    backend takes any object with ``acquire`` and ``release``.)"""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._fh: object | None = None
+        self._local = threading.Lock()  # flock is per open file: serialize this process's threads
+
+    def acquire(self) -> bool:
+        self._local.acquire()
+        try:
+            fh = open(self._path, "a")
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        except BaseException:
+            self._local.release()
+            raise
+        self._fh = fh
+        return True
+
+    def release(self) -> None:
+        fh, self._fh = self._fh, None
+        try:
+            if fh is not None:
+                fcntl.flock(fh, fcntl.LOCK_UN)  # type: ignore[arg-type]
+                fh.close()  # type: ignore[attr-defined]
+        finally:
+            self._local.release()

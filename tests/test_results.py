@@ -113,7 +113,7 @@ def test_crash_mid_write_leaves_old_file_intact(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(R.pq, "write_table", crash)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(ResultsFileError, match="disk full.*left unchanged"):
         R.append_results(path, record("r2").rows(), META)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from paretokit import __version__
-from paretokit.errors import ParetokitError
+from paretokit.errors import ParetokitError, mask_password
 
 app = typer.Typer(
     name="paretokit",
@@ -39,15 +39,23 @@ def user_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except ParetokitError as exc:
-            err_console.print(
-                f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
-            )
+            _error_line(str(exc))
+            raise typer.Exit(1) from None
+        except OSError as exc:  # the disk, not the input: full, read-only, gone
+            where = f" {exc.filename!s}" if exc.filename else ""
+            _error_line(f"cannot write or read{where}: {exc.strerror or exc}")
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted[/]: re-run the same command to resume")
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _error_line(message: str) -> None:
+    """One red line; storage URLs in it lose their password."""
+    text = " ".join(mask_password(message).split())
+    err_console.print(f"[bold red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
 
 
 def wide_console() -> Console:

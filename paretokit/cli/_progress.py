@@ -148,7 +148,15 @@ def sweep_progress(count_failed: bool) -> Iterator[SweepCallbacks]:
                 description=f"waiting for {counts.running} trial(s) of other workers",
             )
 
-        yield SweepCallbacks(on_start, on_batch_start, on_epoch, on_trial_end, on_progress, on_wait)
+        def on_ask(asked: int, of: int) -> None:  # a large population takes a while to ask
+            if of > 1:
+                bars.update(
+                    "epochs", visible=True, description="asking trials", completed=asked, total=of
+                )
+
+        yield SweepCallbacks(
+            on_start, on_batch_start, on_epoch, on_trial_end, on_progress, on_wait, on_ask=on_ask
+        )
     finally:
         bars.stop()
 

@@ -165,9 +165,17 @@ def export(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Results file (rows are appended).")
     ] = Path("results.parquet"),
+    allow_import: Annotated[
+        bool,
+        typer.Option(
+            "--allow-import",
+            help="Let a study from before its metadata was stored import the user problem module "
+            "its setting names (off: a shared study never makes a reader run code).",
+        ),
+    ] = False,
 ) -> None:
     """Rebuild a sweep's results rows from its Optuna study (every worker's finished trials)."""
     from paretokit.sweep import export_study
 
-    rows = export_study(storage, study_name, out)
+    rows = export_study(storage, study_name, out, allow_import=allow_import)
     wide_console().print(f"{rows} new rows from study {escape(study_name)} → {escape(str(out))}")

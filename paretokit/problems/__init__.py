@@ -8,6 +8,8 @@ imports a user's factory, called as ``factory(tasks=...)``, which must return a
 from __future__ import annotations
 
 import importlib
+import inspect
+import re
 from collections.abc import Callable, Sequence
 
 from paretokit.errors import ProblemError
@@ -34,7 +36,14 @@ def builtin_problems() -> list[str]:
     return list(_BUILTINS)
 
 
+_SPEC = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*$")
+
+
 def _import(spec: str) -> Callable[..., Problem]:
+    if not _SPEC.match(spec):
+        raise ProblemError(
+            f"{spec!r} is not a problem: name a built-in one or a factory as package.module:name"
+        )
     module_name, _, attr = spec.partition(":")
     try:
         module = importlib.import_module(module_name)
@@ -58,7 +67,21 @@ def problem_class(name: str) -> type[Problem]:
 
 def get_problem(name: str, tasks: int | str | Sequence[str] | None = None) -> Problem:
     """A problem by built-in name or ``package.module:factory``, with its task selection."""
-    factory = _import(name) if ":" in name else problem_class(name)
+    if ":" not in name:
+        return problem_class(name)(tasks=tasks)
+    factory = _import(name)
+    what = f"{name!r} ({type(factory).__name__})"
+    if not callable(factory):
+        raise ProblemError(f"{what} is not a problem factory: it must be a callable f(tasks=...)")
+    if isinstance(factory, type) and inspect.isabstract(factory):
+        raise ProblemError(f"{what} is abstract: name a concrete Problem subclass or a factory")
+    try:
+        signature = inspect.signature(factory)
+        signature.bind(tasks=tasks)
+    except (TypeError, ValueError):  # no signature (a builtin), or no `tasks` keyword
+        raise ProblemError(
+            f"{what} cannot be called as f(tasks=...): a problem factory takes the task selection"
+        ) from None
     problem = factory(tasks=tasks)
     if not isinstance(problem, Problem):
         raise ProblemError(f"{name!r} returned {type(problem).__name__}, not a paretokit Problem")

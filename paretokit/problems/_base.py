@@ -42,13 +42,13 @@ class TaskSpec:
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
-            raise ValueError(f"task {self.name!r}: unknown loss {self.loss!r}; known: {LOSSES}")
+            raise ProblemError(f"task {self.name!r}: unknown loss {self.loss!r}; known: {LOSSES}")
         if self.metric not in METRICS:
-            raise ValueError(
+            raise ProblemError(
                 f"task {self.name!r}: unknown metric {self.metric!r}; known: {METRICS}"
             )
         if (self.loss == "cross_entropy") != (self.n_classes > 0):
-            raise ValueError(
+            raise ProblemError(
                 f"task {self.name!r}: n_classes is set exactly for cross_entropy tasks"
             )
 

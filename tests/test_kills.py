@@ -1,0 +1,158 @@
+"""SIGKILL at random moments of a small sweep, each followed by a resume (issue 11 §2).
+
+Each round starts a sweep in a fresh folder, kills it with SIGKILL after a random delay (drawn
+from a seeded generator over the length of an uninterrupted run: before the storage exists,
+while it is created, between ``ask`` and the trial's owner, mid-epoch, while the results file
+is written), then resumes it. Every resume must end with exactly the budget of complete trials,
+nothing running or queued, one row per (run, split) and no duplicate weights — without waiting
+for another worker, since none is alive — on SQLite and on the journal file.
+
+The workers are forked from a fork server that imported paretokit but never ran torch, so a
+round costs no interpreter start (the whole test stays well under two minutes in CI).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import signal
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+
+from paretokit.results import read_results
+from paretokit.sweep import SweepConfig, open_storage, run_sweep
+
+ROUNDS = 10
+BUDGET = 3
+RESUME_LIMIT_S = 60.0  # a resume that has to wait for a grace period would take minutes
+
+
+def _config(folder: Path, journal: bool) -> SweepConfig:
+    storage = str(folder / "s.log") if journal else f"sqlite:///{folder / 's.db'}"
+    return SweepConfig(
+        problem="tests.user_problem:make",
+        tasks="a,b",
+        trials=BUDGET,
+        epochs=1,
+        device="cpu",
+        out=folder / "r.parquet",
+        storage=storage,
+        study_name="kill",
+        heartbeat_interval=1,
+        grace_period=120,  # long: a resume must not need it
+    )
+
+
+def _sweep(folder: str, journal: bool) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    run_sweep(_config(Path(folder), journal))
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["paretokit.sweep", "tests.user_problem"])
+    return ctx
+
+
+def _check(folder: Path, journal: bool) -> None:
+    config = _config(folder, journal)
+    study = optuna.load_study(study_name="kill", storage=open_storage(config.storage))
+    trials = study.get_trials()
+    states = [t.state for t in trials]
+    complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(complete) == BUDGET, states
+    assert not [t for t in trials if t.state.name in ("RUNNING", "WAITING")], states
+    frame = read_results(config.out).frame
+    assert len(frame) == 2 * BUDGET and not frame.duplicated(["run_id", "split"]).any()
+    assert sorted(frame["trial"].unique()) == sorted(t.number for t in complete)
+    val = frame[frame["split"] == "val"]
+    assert not val[["w.a", "w.b"]].duplicated().any()
+
+
+@pytest.mark.parametrize("journal", [False, True], ids=["sqlite", "journal"])
+def test_random_sigkills_each_followed_by_a_resume(tmp_path, journal):
+    ctx = _context()
+    rng = random.Random(11 + journal)
+
+    def start(folder: Path):
+        proc = ctx.Process(target=_sweep, args=(str(folder), journal))
+        proc.start()
+        return proc
+
+    def finish(folder: Path, what: str) -> float:
+        began = time.monotonic()
+        proc = start(folder)
+        proc.join(RESUME_LIMIT_S)
+        if proc.is_alive():
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.join()
+            raise AssertionError(f"{what} did not finish within {RESUME_LIMIT_S} s")
+        assert proc.exitcode == 0, f"{what} exited with {proc.exitcode}"
+        return time.monotonic() - began
+
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    length = finish(reference, "the uninterrupted sweep")
+    _check(reference, journal)
+    for i in range(ROUNDS):
+        folder = tmp_path / f"round{i}"
+        folder.mkdir()
+        delay = rng.uniform(0.0, length)
+        proc = start(folder)
+        proc.join(delay)
+        if proc.is_alive():
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.join()
+        took = finish(folder, f"the resume after a SIGKILL at {delay:.2f} s (round {i})")
+        _check(folder, journal)
+        assert took < RESUME_LIMIT_S
+
+
+def _sweep_killed_after_ask(folder: str, journal: bool, nth: int) -> None:
+    """A sweep that SIGKILLs itself right after its ``nth`` ``study.ask()`` returns: the trial
+    exists, running, with no owner and no heartbeat."""
+    import optuna.study
+
+    real = optuna.study.Study.ask
+    asks = []
+
+    def ask(self, *args, **kwargs):
+        trial = real(self, *args, **kwargs)
+        asks.append(trial)
+        if len(asks) == nth:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return trial
+
+    optuna.study.Study.ask = ask
+    _sweep(folder, journal)
+
+
+@pytest.mark.parametrize("journal", [False, True], ids=["sqlite", "journal"])
+@pytest.mark.parametrize("nth", [1, 2])
+def test_sigkill_between_ask_and_owner_then_resume_finishes_at_once(tmp_path, journal, nth):
+    """Before: the resume waited for the ownerless trial forever on the journal file, and on
+    SQLite until a grace period that never started (no heartbeat was ever recorded)."""
+    ctx = _context()
+    proc = ctx.Process(target=_sweep_killed_after_ask, args=(str(tmp_path), journal, nth))
+    proc.start()
+    proc.join(RESUME_LIMIT_S)
+    assert proc.exitcode == -signal.SIGKILL
+    config = _config(tmp_path, journal)
+    study = optuna.load_study(study_name="kill", storage=open_storage(config.storage))
+    running = study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
+    assert len(running) == 1 and "pid" not in running[0].user_attrs
+    resume = ctx.Process(target=_sweep, args=(str(tmp_path), journal))
+    resume.start()
+    resume.join(RESUME_LIMIT_S)
+    if resume.is_alive():
+        os.kill(resume.pid, signal.SIGKILL)
+        resume.join()
+        raise AssertionError(f"the resume waited more than {RESUME_LIMIT_S} s")
+    assert resume.exitcode == 0
+    _check(tmp_path, journal)
