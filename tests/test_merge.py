@@ -108,7 +108,7 @@ def test_crash_while_merging_leaves_the_output_intact(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(R.pq, "write_table", crash)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(ResultsFileError, match="disk full.*left unchanged"):
         R.merge_results([a], out)
     assert out.read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
