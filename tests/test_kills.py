@@ -39,6 +39,7 @@ def _config(folder: Path, journal: bool) -> SweepConfig:
         tasks="a,b",
         trials=BUDGET,
         epochs=1,
+        seeds=1,  # one row pair per trial: a duplicate weight would be a duplicate trial
         device="cpu",
         out=folder / "r.parquet",
         storage=storage,
