@@ -2,6 +2,7 @@
 
     python bench/sweep.py                                  # qm9 (3 tasks), P = 16, CPU
     python bench/sweep.py --population 32 --epochs 2 --device cuda
+    python bench/sweep.py --population 8 --seeds 3        # 8 weights × 3 seeds = 24 members
 
 Each round trains the same P weight vectors (Dirichlet(1) draws, seeded) twice: one after the
 other with ``train_run`` (what a sequential sweep does per trial, evaluation included) and
@@ -9,6 +10,10 @@ all at once with ``train_population``; the two alternate within the round so tha
 noise hits both alike. It prints trials per minute for each, their ratio per round and the
 median ratio, and checks that the two produced the same validation metrics (largest relative
 difference). Issue 6's target: ratio ≥ 5 with P = 16 on the 2-core CPU for qm9.
+
+With ``--seeds S`` every weight vector is trained with seeds 0 … S−1 (a seed-replicated
+sweep): P·S members, sequential runs of each (weights, seed) pair against one population of
+all of them (per-seed batches gathered), and a third side: one population per seed.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import argparse
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -65,6 +71,7 @@ def main() -> None:
     parser.add_argument("--tasks", default=None, help="task count or names (problem default)")
     parser.add_argument("--population", type=int, default=16, help="P: trials per population")
     parser.add_argument("--epochs", type=int, default=1, help="epochs per trial (reduced)")
+    parser.add_argument("--seeds", type=int, default=1, help="S: training seeds per weight")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--path", default="auto", help="population path: auto|linear|vmap|loop")
@@ -84,31 +91,48 @@ def main() -> None:
     if args.train_rows:
         train = splits["train"]
         splits["train"] = Split(train.x[: args.train_rows], train.y[: args.train_rows])
-    k, p = problem.n_tasks, args.population
+    k = problem.n_tasks
     torch.manual_seed(0)
-    weights = torch.distributions.Dirichlet(torch.ones(k)).sample((p,)).double().tolist()
+    drawn = torch.distributions.Dirichlet(torch.ones(k)).sample((args.population,))
+    members = [(w, s) for s in range(args.seeds) for w in drawn.double().tolist()]
+    weights, seeds = [w for w, _ in members], [s for _, s in members]
+    p = len(members)
     model = problem.build_model()
     path = make_population(problem, model, 1, args.path).path
     print(
         f"{problem.name} ({k} tasks: {', '.join(problem.task_names)}), batch {d.batch_size}, "
-        f"{len(splits['train'])} training rows, {args.epochs} epoch(s) per trial, P = {p}, "
+        f"{len(splits['train'])} training rows, {args.epochs} epoch(s) per trial, "
+        f"{args.population} weights × {args.seeds} seed(s) = {p} runs, "
         f"device {device}, "
         f"{torch.get_num_threads()} threads, population path {path}"
     )
 
     def sequential() -> list[RunResult]:
         return [
-            train_run(problem, FixedWeights(k, weights=w), config, splits=splits) for w in weights
+            train_run(problem, FixedWeights(k, weights=w), replace(config, seed=s), splits=splits)
+            for w, s in members
         ]
 
     def population() -> list:
-        return train_population(problem, weights, config, splits=splits, path=args.path)
+        return train_population(
+            problem, weights, config, splits=splits, path=args.path, seeds=seeds
+        )
+
+    def per_seed() -> list:
+        out = []
+        for s in range(args.seeds):
+            own = [w for w, seed in members if seed == s]
+            cfg = replace(config, seed=s)
+            out += train_population(problem, own, cfg, splits=splits, path=args.path)
+        return out
 
     ratios, cpu_ratios, seq_rates, pop_rates = [], [], [], []
     worst = 0.0
     for r in range(args.rounds):
         timings, cpu, outputs = {}, {}, {}
         order = [("sequential", sequential), ("population", population)]
+        if args.seeds > 1:
+            order.append(("per seed", per_seed))
         for name, fn in order if r % 2 == 0 else order[::-1]:
             start, start_cpu = time.perf_counter(), time.process_time()
             outputs[name] = fn()
@@ -123,6 +147,12 @@ def main() -> None:
         pop_rates.append(pop_rate)
         ratios.append(ratio)
         cpu_ratios.append(cpu["sequential"] / cpu["population"])
+        if args.seeds > 1:
+            print(
+                f"round {r + 1}: one population per seed {timings['per seed']:.1f} s; "
+                f"one population of all {p}: {timings['population']:.1f} s "
+                f"(ratio {timings['per seed'] / timings['population']:.2f})"
+            )
         for a, b in zip(outputs["sequential"], outputs["population"]):
             for x, y in zip(a.metrics["val"], b.metrics["val"]):
                 worst = max(worst, abs(x - y) / max(abs(x), 1e-12))

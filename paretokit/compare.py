@@ -13,6 +13,7 @@ prints.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Sequence
@@ -36,6 +37,7 @@ from paretokit.sweep import default_study_name, results_meta
 from paretokit.train import (
     RunConfig,
     TrainingDiverged,
+    check_checkpoint,
     describe_device,
     resolve_device,
     to_device,
@@ -58,6 +60,7 @@ class CompareConfig:
     out: Path = Path("results.parquet")
     device: str = "auto"
     split: str = "test"
+    checkpoint: str = "last"  # evaluate each run at its last or its best epoch (train.epochs)
     # option name → value, applied to every named method that accepts it
     options: dict[str, Any] = field(default_factory=dict)
     # method name → {option: value}, for that method only
@@ -138,8 +141,10 @@ def plan_runs(
     seeds: int,
     with_stl: bool,
 ) -> list[PlannedRun]:
-    """Every run the comparison needs, STL first, each with a run id unique to its setting."""
-    key = hashlib.sha1(json.dumps(setting, sort_keys=True).encode()).hexdigest()[:10]
+    """Every run the comparison needs, STL first, each with a run id unique to its setting
+    (runs at the last epoch keep the ids of the versions before checkpoints existed)."""
+    keyed = {k: v for k, v in setting.items() if k != "checkpoint" or v != "last"}
+    key = hashlib.sha1(json.dumps(keyed, sort_keys=True).encode()).hexdigest()[:10]
     runs = []
     if with_stl:
         for k, task in enumerate(problem.task_names):
@@ -185,13 +190,21 @@ def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None
     epochs, batch_size, lr = validation.training_budget(
         problem.defaults, config.epochs, config.batch_size, config.lr
     )
-    run_cfg = RunConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=0, device=device)
+    run_cfg = RunConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=0,
+        device=device,
+        checkpoint=check_checkpoint(config.checkpoint),
+    )
     setting = {
         "problem": problem.name,
         "tasks": problem.task_names,
         "epochs": run_cfg.epochs,
         "batch_size": run_cfg.batch_size,
         "lr": run_cfg.lr,
+        "checkpoint": run_cfg.checkpoint,
     }
     meta = results_meta(problem)
     out = Path(config.out)
@@ -204,7 +217,7 @@ def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None
         cb.on_plan(len(todo), len(runs) - len(todo))
     data = to_device(problem.splits(), device) if todo else None
     device_name = describe_device(device)
-    study = default_study_name({**setting, "seed": 0}).rsplit("-s", 1)[0]
+    study = default_study_name({**setting, "seed": 0, "checkpoint": "last"}).rsplit("-s", 1)[0]
     failed = 0
     for run in todo:
         if cb.on_run_start:
@@ -224,6 +237,7 @@ def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None
             device=device_name,
             threads=threads,
             options={"method": run.name, **_jsonable(method.options())},
+            checkpoint=run_cfg.checkpoint,
         )
         try:
             result = train_run(problem, method, _with_seed(run_cfg, run.seed), cb.on_epoch, data)
@@ -234,6 +248,8 @@ def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None
             record.metrics, record.losses = result.metrics, result.losses
             record.weights = result.mean_weights
             record.train_seconds, record.step_ms = result.train_seconds, result.step_ms
+            if result.checkpoint == "best":
+                record.options["checkpoint_epoch"] = result.epoch
         append_results(out, record.rows(), meta)
         if cb.on_run_end:
             cb.on_run_end(run, record.status, record.error)
@@ -265,7 +281,7 @@ def _main_task_index(options: dict[str, Any], problem: Problem) -> dict[str, Any
 
 
 def _with_seed(cfg: RunConfig, seed: int) -> RunConfig:
-    return RunConfig(cfg.epochs, cfg.batch_size, cfg.lr, seed, cfg.device)
+    return dataclasses.replace(cfg, seed=seed)
 
 
 def _jsonable(options: dict[str, Any]) -> dict[str, Any]:

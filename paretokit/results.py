@@ -47,6 +47,7 @@ EXTRA_COLUMNS = ["epochs", "batch_size", "lr", "options", "trial", "torch", "cre
 # row held the default (name → default, whose type is the column's).
 OPTIONAL_COLUMNS: dict[str, object] = {
     "threads": -1,  # torch's intra-op CPU threads during the run (-1: not recorded)
+    "checkpoint": "last",  # the epoch a run was evaluated at: "last" or "best" (train.epochs)
 }
 
 
@@ -164,6 +165,7 @@ class RunRecord:
     status: str = STATUS_OK
     error: str = ""
     threads: int = -1
+    checkpoint: str = "last"
 
     def rows(self) -> list[dict[str, object]]:
         created = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -191,6 +193,7 @@ class RunRecord:
                 "created": created,
                 "error": self.error,
                 "threads": self.threads,
+                "checkpoint": self.checkpoint,
             }
             for k, t in enumerate(self.task_names):
                 row[f"w.{t}"] = self.weights[k] if self.weights is not None else math.nan

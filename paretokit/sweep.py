@@ -6,10 +6,12 @@ comes from is the sampler's business (:mod:`paretokit.sampling`: ``dirichlet`` b
 ``grid``, ``qmc``, ``tpe``, ``nsga2``, ``adaptive``).
 
 **Ask/tell in populations.** The sweep asks up to P trials (``population``; ``"auto"``: as many
-as fit the device's memory, :func:`~paretokit.train.population.auto_population_size`), trains
-them together as one batched model on the same data batches
-(:func:`~paretokit.train.population.train_population`; P = 1 is a plain ``train_run``) and
-tells each its own result. Each row records ``population`` (the batch's size) in ``options``;
+as fit the device's memory with their S seeds,
+:func:`~paretokit.train.population.auto_population_size` divided by S), trains every (trial,
+seed) pair together as one batched model of P·S members
+(:func:`~paretokit.train.population.train_population`: members of one seed share its data
+batches) and tells each trial its own result. P = 1 trains the trial's seeds one after the
+other with ``train_run``, bit for bit what ``compare`` trains. Each row records ``population`` (the batch's size) in ``options``;
 a member's ``train_seconds``/``step_ms`` are the batch's wall time divided by its size.
 
 **Seeds.** Every trial (one weight vector) is trained with ``seeds`` training seeds
@@ -47,6 +49,7 @@ whole study (every worker's rows) from the storage alone.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import inspect
 import json
@@ -83,6 +86,7 @@ from paretokit.train import (
     RunConfig,
     RunResult,
     TrainingDiverged,
+    check_checkpoint,
     describe_device,
     resolve_device,
     to_device,
@@ -112,6 +116,7 @@ class SweepConfig:
     lr: float | None = None
     seed: int = 0  # the sampler's seed and the first training seed (see run_sweep)
     seeds: int = DEFAULT_SEEDS  # training seeds per trial: seed, seed + 1, …, seed + seeds − 1
+    checkpoint: str = "last"  # evaluate each run at its last or its best epoch (train.epochs)
     storage: str | None = None
     study_name: str | None = None
     out: Path = Path("results.parquet")
@@ -265,9 +270,14 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
     device = resolve_device(config.device)
     threads = use_threads(config.threads)
     run_cfg = RunConfig(
-        epochs=epochs, batch_size=batch_size, lr=lr, seed=config.seed, device=device
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=config.seed,
+        device=device,
+        checkpoint=check_checkpoint(config.checkpoint),
     )
-    population = population_size(config.population, problem, run_cfg)
+    population = population_size(config.population, problem, run_cfg, config.seeds)
     meta = results_meta(problem)
     out = Path(config.out)
     if out.exists():
@@ -280,6 +290,7 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
         "lr": run_cfg.lr,
         "seed": run_cfg.seed,
         "seeds": config.seeds,
+        "checkpoint": run_cfg.checkpoint,
     }
     study_name = config.study_name or default_study_name(setting)
     storage_url = config.storage or default_storage(out)
@@ -311,6 +322,7 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
             lr=run_cfg.lr,
             device=describe_device(device),
             threads=threads,
+            checkpoint=run_cfg.checkpoint,
         ),
         options={"sampler": ALIASES.get(config.sampler, config.sampler), "seeds": config.seeds},
         callbacks=cb,
@@ -376,12 +388,13 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
 WAIT_SECONDS = 1.0  # how often a worker with no free slot looks at the study again
 
 
-def population_size(value: int | str, problem: Problem, config: RunConfig) -> int:
-    """``--population``: a count ≥ 1, or ``auto`` (the largest that fits the device's memory)."""
+def population_size(value: int | str, problem: Problem, config: RunConfig, seeds: int = 1) -> int:
+    """``--population``: trials per batch, a count ≥ 1, or ``auto``: as many as fit the
+    device's memory with their ``seeds`` members each (at least one)."""
     if value == "auto":
         from paretokit.train.population import auto_population_size
 
-        return auto_population_size(problem, config)
+        return max(1, auto_population_size(problem, config) // seeds)
     try:
         size = int(value)
     except (TypeError, ValueError):
@@ -451,21 +464,22 @@ class _Batch:
     seeds: list[int] = field(default_factory=lambda: [0])
 
     def run(self, trials: list[Trial]) -> int:
-        """Train ``trials`` with every seed (one population per seed when more than one
-        trial); returns how many trials finished."""
+        """Train ``trials`` with every seed; returns how many trials finished. One trial: its
+        seeds one after the other (``train_run``, exactly as ``compare`` trains), stopping at
+        a failed seed. More: one population of every (trial, seed) pair."""
         cb = self.callbacks
         weights = [suggest_weights(t, self.problem.n_tasks) for t in trials]
         if cb.on_batch_start:
             cb.on_batch_start([t.number for t in trials], weights)
-        # results[i][j]: trial i, seed j; a trial with a failed seed trains no further seeds
-        results: list[list[RunResult | Exception]] = [[] for _ in trials]
-        for j, seed in enumerate(self.seeds):
-            alive = [i for i, done in enumerate(results) if not any(map(_is_failure, done))]
-            if not alive:
-                break
-            trained = self._train([weights[i] for i in alive], seed, j)
-            for i, result in zip(alive, trained):
-                results[i].append(result)
+        # results[i][j]: trial i, seed j
+        if len(trials) > 1:
+            results = self._train_population(weights)
+        else:
+            results = [[]]
+            for j, seed in enumerate(self.seeds):
+                if any(map(_is_failure, results[0])):
+                    break
+                results[0].extend(self._train(weights, seed, j))
         finished = 0
         for trial, w, per_seed in zip(trials, weights, results):
             records, reason = self._records(trial, w, per_seed, len(trials))
@@ -507,14 +521,16 @@ class _Batch:
                 assert isinstance(result, RunResult)
                 record.metrics, record.losses = result.metrics, result.losses
                 record.train_seconds, record.step_ms = result.train_seconds, result.step_ms
+                if result.checkpoint == "best":
+                    record.options["checkpoint_epoch"] = result.epoch
             records.append(record)
         return records, reason
 
     def _train(self, weights: list[list[float]], seed: int, j: int) -> list[RunResult | Exception]:
-        cfg, k = self.run_cfg, self.problem.n_tasks
-        cfg = RunConfig(cfg.epochs, cfg.batch_size, cfg.lr, seed, cfg.device)
+        """One trial's run with training seed ``seed`` (the j-th of the trial's seeds)."""
+        cfg, k = dataclasses.replace(self.run_cfg, seed=seed), self.problem.n_tasks
         on_epoch = self.callbacks.on_epoch
-        if on_epoch is not None:  # one bar over all seeds of the batch
+        if on_epoch is not None:  # one bar over all seeds of the trial
             total = cfg.epochs * len(self.seeds)
             outer = on_epoch
 
@@ -522,16 +538,35 @@ class _Batch:
                 outer(j * cfg.epochs + epoch, total)
 
         try:
-            if len(weights) == 1:
-                method = FixedWeights(k, weights=weights[0])
-                return [train_run(self.problem, method, cfg, on_epoch, splits=self.data)]
-            from paretokit.train.population import train_population
-
-            return list(
-                train_population(self.problem, weights, cfg, on_epoch=on_epoch, splits=self.data)
-            )
+            method = FixedWeights(k, weights=weights[0])
+            return [train_run(self.problem, method, cfg, on_epoch, splits=self.data)]
         except (TrainingDiverged, MethodError) as exc:
-            return [exc] * len(weights)
+            return [exc]
+
+    def _train_population(self, weights: list[list[float]]) -> list[list[RunResult | Exception]]:
+        """Every (trial, seed) pair as one member of one population (see
+        :func:`~paretokit.train.population.train_population` for the models it cannot batch
+        across seeds); returns results[trial][seed]."""
+        from paretokit.train.population import train_population
+
+        pairs = [(i, seed) for seed in self.seeds for i in range(len(weights))]
+        try:
+            trained: list[RunResult | Exception] = list(
+                train_population(
+                    self.problem,
+                    [weights[i] for i, _ in pairs],
+                    self.run_cfg,
+                    on_epoch=self.callbacks.on_epoch,
+                    splits=self.data,
+                    seeds=[seed for _, seed in pairs],
+                )
+            )
+        except MethodError as exc:
+            trained = [exc] * len(pairs)
+        results: list[list[RunResult | Exception]] = [[] for _ in weights]
+        for (i, _), result in zip(pairs, trained):
+            results[i].append(result)
+        return results
 
     def _tell(self, trial: Trial, records: list[RunRecord], reason: str) -> bool:
         """Store the records and tell the study: failed with ``reason``, or complete with each
@@ -652,17 +687,20 @@ def results_meta(problem: Problem) -> ResultsMeta:
 
 def default_study_name(setting: dict[str, object]) -> str:
     """``<problem>-<tasks>-e<epochs>-b<batch>-lr<lr>-s<seed>``, then ``-S<seeds>`` for more
-    than one training seed (single-seed studies keep the names older versions gave them)."""
+    than one training seed and ``-best`` for best-epoch checkpoints (single-seed, last-epoch
+    studies keep the names older versions gave them)."""
     tasks = "+".join(setting["tasks"])  # type: ignore[arg-type]
     seeds = int(setting.get("seeds", 1))  # type: ignore[call-overload]
     return (
         f"{setting['problem']}-{tasks}-e{setting['epochs']}-b{setting['batch_size']}"
-        f"-lr{setting['lr']:g}-s{setting['seed']}" + (f"-S{seeds}" if seeds != 1 else "")
+        f"-lr{setting['lr']:g}-s{setting['seed']}"
+        + (f"-S{seeds}" if seeds != 1 else "")
+        + ("-best" if setting.get("checkpoint", "last") == "best" else "")
     )
 
 
 # Setting keys that older studies did not store, and the value they ran with.
-SETTING_DEFAULTS: dict[str, object] = {"seeds": 1}
+SETTING_DEFAULTS: dict[str, object] = {"seeds": 1, "checkpoint": "last"}
 
 
 def _open_study(

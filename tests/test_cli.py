@@ -204,11 +204,13 @@ def test_cli_choices_match_the_library():
     """The CLI spells its choices out (so that --help imports no torch or optuna): they must
     be the library's."""
     from paretokit import plot, results, sampling
-    from paretokit.cli._options import SamplerChoice, SplitChoice, ViewChoice
+    from paretokit.cli._options import CheckpointChoice, SamplerChoice, SplitChoice, ViewChoice
+    from paretokit.train.epochs import CHECKPOINTS
 
     assert [c.value for c in SamplerChoice] == [*sampling.SAMPLERS, *sampling.ALIASES]
     assert [c.value for c in SplitChoice] == list(results.SPLITS)
     assert [c.value for c in ViewChoice] == list(plot.VIEWS)
+    assert [c.value for c in CheckpointChoice] == list(CHECKPOINTS)
 
 
 def test_count_failed_is_a_flag_in_help():

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 
 import pytest
 import torch
 from torch import nn
 
 import paretokit.train.population as population_module
-from paretokit.errors import MethodError
+from paretokit.errors import MethodError, ParetokitError
 from paretokit.methods._fixed import FixedWeights
 from paretokit.problems import get_problem
 from paretokit.problems.synthetic import Synthetic
@@ -244,7 +245,7 @@ def test_linear_path_falls_back_to_vmap_for_other_models():
     assert make_population(TwoLines(tasks=2), TwoLines(tasks=2).build_model(), 2).path == "linear"
     unusual = Unusual(tasks=2)
     assert make_population(unusual, unusual.build_model(), 2).path == "vmap"
-    with pytest.raises(ValueError, match="nn.Linear"):
+    with pytest.raises(ParetokitError, match="nn.Linear"):
         make_population(unusual, unusual.build_model(), 2, "linear")
 
 
@@ -253,5 +254,39 @@ def test_auto_population_size_on_cpu():
     assert auto_population_size(problem, cfg) == 16
     assert auto_population_size(problem, cfg, limit=4) == 4
     assert auto_population_size(problem, cfg, limit=1) == 1
-    with pytest.raises(ValueError):
+    with pytest.raises(ParetokitError, match="at least 1"):
         auto_population_size(problem, cfg, limit=0)
+
+
+@pytest.mark.parametrize(("name", "used"), [("user", "linear"), ("unusual", "per seed")])
+def test_members_of_other_seeds_equal_their_sequential_runs(name, used, monkeypatch):
+    """Weights × seeds in one call: member (w, s) starts from seed s's initialization and
+    takes seed s's batches, as ``train_run`` with weights w and seed s does. The ``linear`` path
+    runs them as one population (per-member batches); other models one population per seed."""
+    problem = {"user": TwoLines, "unusual": Unusual}[name](tasks=3)
+    cfg = config(epochs=3, batch_size=32)
+    pairs = [(w, s) for s in (2, 0, 1) for w in weights_for(3)[1:]]
+    made = []
+
+    def capture(*args, **kwargs):
+        made.append(make_population(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(population_module, "make_population", capture)
+    members = train_population(problem, [w for w, _ in pairs], cfg, seeds=[s for _, s in pairs])
+    assert len(made) == (1 if used == "linear" else 3)
+    if used == "linear":
+        assert made[0].path == "linear" and made[0].n_members == len(pairs)
+    for (w, seed), member in zip(pairs, members):
+        run = train_run(problem, FixedWeights(3, weights=w), replace(cfg, seed=seed))
+        assert_member_equals_run(member, run, {}, nn.Module())
+    # the seeds are not interchangeable: seed 2 and seed 0 of one weight vector differ
+    assert members[0].metrics["val"] != members[2].metrics["val"]
+
+
+def test_seeds_must_match_the_weights():
+    problem, cfg = TwoLines(tasks=2), config(epochs=1)
+    with pytest.raises(ParetokitError, match="2 weight vectors but 1 seeds"):
+        train_population(problem, [[1, 1], [1, 2]], cfg, seeds=[0])
+    with pytest.raises(ParetokitError, match="unknown population path"):
+        train_population(problem, [[1, 1]], cfg, path="fast")

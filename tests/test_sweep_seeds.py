@@ -11,6 +11,7 @@ import optuna
 import pytest
 import torch
 
+import paretokit.train.population as population_module
 from paretokit.compare import CompareConfig, run_compare
 from paretokit.errors import ParetokitError
 from paretokit.methods import get_method
@@ -143,7 +144,7 @@ def test_interrupted_between_seeds_counts_nothing_and_the_rerun_retrains_the_tri
 
     def interrupted(self, weights, seed, j):
         calls.append(seed)
-        if len(calls) == 3:  # trial 1, seed 1: after its seed 0 trained
+        if len(calls) == 4:  # trial 1, seed 1: after its seed 0 trained
             raise KeyboardInterrupt
         return train(self, weights, seed, j)
 
@@ -164,11 +165,21 @@ def test_interrupted_between_seeds_counts_nothing_and_the_rerun_retrains_the_tri
     assert len(frame) == 2 * 2 * 2 and set(frame["trial"]) == {0, 2}
 
 
-def test_population_trains_every_seed_and_matches_one_at_a_time(tmp_path):
+def test_population_trains_every_seed_and_matches_one_at_a_time(tmp_path, monkeypatch):
+    """--population 3 with 2 seeds: one population of the 3 trials × 2 seeds."""
     (tmp_path / "one").mkdir()
     (tmp_path / "pop").mkdir()
     one = run_sweep(config(tmp_path / "one", trials=3, seeds=2)).results.frame
+    calls = []
+    train = population_module.train_population
+
+    def spy(problem, weights, cfg, *args, seeds=None, **kwargs):
+        calls.append(list(seeds))
+        return train(problem, weights, cfg, *args, seeds=seeds, **kwargs)
+
+    monkeypatch.setattr(population_module, "train_population", spy)
     pop = run_sweep(config(tmp_path / "pop", trials=3, seeds=2, population=3)).results.frame
+    assert calls == [[0, 0, 0, 1, 1, 1]]
     key = ["trial", "seed", "split"]
     one, pop = (f.sort_values(key).reset_index(drop=True) for f in (one, pop))
     np.testing.assert_array_equal(one[key].to_numpy(), pop[key].to_numpy())

@@ -41,6 +41,13 @@ class SamplerChoice(str, Enum):
     random = "random"
 
 
+class CheckpointChoice(str, Enum):
+    """``paretokit.train.epochs.CHECKPOINTS``."""
+
+    last = "last"
+    best = "best"
+
+
 class ViewChoice(str, Enum):
     auto = "auto"
     pairs = "pairs"
@@ -67,6 +74,14 @@ ThreadsOpt = Annotated[
         help="torch CPU threads (default: $OMP_NUM_THREADS when set, else 1: the built-in "
         "models are small, and more threads are slower when other processes share the cores).",
         show_default=False,
+    ),
+]
+CheckpointOpt = Annotated[
+    CheckpointChoice,
+    typer.Option(
+        help="Evaluate each run at its last epoch, or at its best: the epoch with the best mean "
+        "validation metric relative to epoch 1 (evaluates val every epoch). Part of the "
+        "setting: sweep and compare are judged at the same kind of checkpoint."
     ),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]

@@ -13,6 +13,8 @@ from rich.markup import escape
 from paretokit.cli._app import app, user_errors
 from paretokit.cli._options import (
     BatchSizeOpt,
+    CheckpointChoice,
+    CheckpointOpt,
     DeviceOpt,
     EpochsOpt,
     Format,
@@ -55,6 +57,7 @@ def compare(
         SplitChoice,
         typer.Option(help="Split the methods are judged on (the front is chosen on val)."),
     ] = SplitChoice.test,
+    checkpoint: CheckpointOpt = CheckpointChoice.last,
     update_every: Annotated[
         int | None, typer.Option(help="Nash-MTL-N: recompute the weights every N steps.")
     ] = None,
@@ -110,6 +113,7 @@ def compare(
         device=device,
         threads=threads,
         split=split.value,
+        checkpoint=checkpoint.value,
         options=shared,
         method_options=scoped,
     )

@@ -11,6 +11,8 @@ from rich.markup import escape
 from paretokit.cli._app import app, user_errors
 from paretokit.cli._options import (
     BatchSizeOpt,
+    CheckpointChoice,
+    CheckpointOpt,
     DeviceOpt,
     EpochsOpt,
     Format,
@@ -87,6 +89,7 @@ def sweep(
             "or 'auto': as many as fit the device's memory."
         ),
     ] = "1",
+    checkpoint: CheckpointOpt = CheckpointChoice.last,
     count_failed: Annotated[
         bool,
         typer.Option(
@@ -134,6 +137,7 @@ def sweep(
         sampler=sampler.value,
         grid_resolution=grid_resolution,
         population=population,
+        checkpoint=checkpoint.value,
         count_failed=count_failed,
         heartbeat_interval=heartbeat_interval,
         grace_period=grace_period,

@@ -9,9 +9,7 @@ gradients, while head k receives ``w_k ∇L_k`` (``∇L_k`` for methods without 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor
@@ -19,37 +17,11 @@ from torch import Tensor
 from paretokit.errors import ParetokitError, TrainingDiverged  # re-exported: train.TrainingDiverged
 from paretokit.methods import GradientAggregation, LossWeighting, Method
 from paretokit.problems import MultiTaskModel, Problem, Split
+from paretokit.train.epochs import EpochCallback, Members, RunConfig, RunResult, run_epochs
 from paretokit.train.gradients import TaskJacobian, assign_flat_grad, flatten_rows
 from paretokit.train.seeding import seed_everything
 
 EVAL_BATCH = 8192
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """The budget and settings of one training run."""
-
-    epochs: int
-    batch_size: int
-    lr: float
-    seed: int
-    device: torch.device
-
-
-@dataclass
-class RunResult:
-    """What one run produced: per-split metrics and losses (task order), and its cost."""
-
-    metrics: dict[str, list[float]]
-    losses: dict[str, list[float]]
-    train_seconds: float
-    step_ms: float
-    steps: int
-    mean_weights: list[float] | None = None  # mean per-step weights (normalized), if any
-    epoch_losses: list[list[float]] = field(default_factory=list)
-
-
-EpochCallback = Callable[[int, int], None]
 
 
 def train_run(
@@ -59,7 +31,8 @@ def train_run(
     on_epoch: EpochCallback | None = None,
     splits: dict[str, Split] | None = None,
 ) -> RunResult:
-    """Train a fresh model of ``problem`` with ``method`` and evaluate it on val and test.
+    """Train a fresh model of ``problem`` with ``method`` and evaluate it on val and test at
+    ``config.checkpoint`` (epochs driven by :func:`~paretokit.train.epochs.run_epochs`).
 
     ``splits`` may be passed already on ``config.device`` to avoid moving data per run.
     Raises :class:`TrainingDiverged` when a task loss becomes non-finite.
@@ -69,58 +42,54 @@ def train_run(
     model = problem.build_model().to(device)
     method.reset(config.seed)
     data = splits if splits is not None else to_device(problem.splits(), device)
-    train = data["train"]
-    trainer = Trainer(problem, model, method, config.lr)
+    run = SingleRun(problem, model, method, config.lr, data["train"])
+    (result,) = run_epochs(problem, run, config, data, [data_order], on_epoch)
+    if isinstance(result, TrainingDiverged):
+        raise result
+    return result
 
-    n = len(train)
-    k = problem.n_tasks
-    steps = 0
-    weight_sum = torch.zeros(k, dtype=torch.float64, device=device)
-    weight_steps = 0
-    epoch_losses: list[list[float]] = []
-    model.train()
-    _sync(device)
-    start = time.perf_counter()
-    for epoch in range(config.epochs):
-        order = torch.randperm(n, generator=data_order).to(device)
-        loss_sum = torch.zeros(k, dtype=torch.float64, device=device)
-        batches = 0
-        for i in range(0, n, config.batch_size):
-            idx = order[i : i + config.batch_size]
-            losses, weights = trainer.step(train.x[idx], train.y[idx])
-            loss_sum += losses.double()
-            if weights is not None:
-                w = weights.detach().double()
-                weight_sum += w / w.sum()
-                weight_steps += 1
-            batches += 1
-            steps += 1
-        mean_losses = loss_sum / batches
-        if not torch.isfinite(mean_losses).all():
-            bad = [problem.task_names[j] for j in range(k) if not torch.isfinite(mean_losses[j])]
-            raise TrainingDiverged(
-                f"non-finite training loss for task(s) {', '.join(bad)} in epoch {epoch + 1}"
-            )
-        method.epoch_end(mean_losses.to(torch.float32))
-        epoch_losses.append(mean_losses.tolist())
-        if on_epoch is not None:
-            on_epoch(epoch + 1, config.epochs)
-    _sync(device)
-    train_seconds = time.perf_counter() - start
 
-    metrics, losses = {}, {}
-    for split in ("val", "test"):
-        metrics[split], losses[split] = evaluate(problem, model, data[split])
-    mean_w = (weight_sum / weight_steps).tolist() if weight_steps else None
-    return RunResult(
-        metrics=metrics,
-        losses=losses,
-        train_seconds=train_seconds,
-        step_ms=1000.0 * train_seconds / max(steps, 1),
-        steps=steps,
-        mean_weights=mean_w,
-        epoch_losses=epoch_losses,
-    )
+class SingleRun(Members):
+    """One model trained with one method: the driver's P = 1 case."""
+
+    def __init__(
+        self, problem: Problem, model: MultiTaskModel, method: Method, lr: float, train: Split
+    ) -> None:
+        self.problem, self.model, self.method, self.train_split = problem, model, method, train
+        self.trainer = Trainer(problem, model, method, lr)
+        self.weight_sum = torch.zeros(problem.n_tasks, dtype=torch.float64, device=train.x.device)
+        self.weight_steps = 0
+        self.kept: dict[str, Tensor] | None = None
+
+    def step(self, batches: Sequence[Tensor]) -> Tensor:
+        (idx,) = batches
+        losses, weights = self.trainer.step(self.train_split.x[idx], self.train_split.y[idx])
+        if weights is not None:
+            w = weights.detach().double()
+            self.weight_sum += w / w.sum()
+            self.weight_steps += 1
+        return losses.unsqueeze(0)
+
+    def epoch_end(self, mean_losses: Tensor) -> None:
+        self.method.epoch_end(mean_losses[0])
+
+    def evaluate(self, split: Split) -> list[tuple[list[float], list[float]]]:
+        return [evaluate(self.problem, self.model, split)]
+
+    def keep(self, members: Sequence[int]) -> None:
+        self.kept = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+    def restore(self) -> None:
+        if self.kept is not None:
+            self.model.load_state_dict(self.kept)
+
+    def mean_weights(self, m: int) -> list[float] | None:
+        if not self.weight_steps:
+            return None
+        return (self.weight_sum / self.weight_steps).tolist()
+
+    def train(self, mode: bool = True) -> None:
+        self.model.train(mode)
 
 
 class Trainer:
@@ -270,8 +239,3 @@ def evaluate(
 def to_device(splits: dict[str, Split], device: torch.device) -> dict[str, Split]:
     """The splits with their tensors on ``device``."""
     return {name: Split(s.x.to(device), s.y.to(device)) for name, s in splits.items()}
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)

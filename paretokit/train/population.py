@@ -5,12 +5,14 @@ many weight vectors w_i. Trained one after the other, every run pays the small-m
 per-operation overheads of a small model on its own; trained together, the P members' layers
 become batched matrix products over P stacked copies of the parameters.
 
-Member i is the run ``train_run(problem, FixedWeights(K, weights=w_i), config)``:
+Member i is the run ``train_run(problem, FixedWeights(K, weights=w_i), config)`` with its
+training seed s_i (``seeds``; default ``config.seed`` for all):
 
-* the same initial parameters — the model is built once after seeding with ``config.seed``
-  and copied P times, as P sequential runs with that seed would each build it;
+* the same initial parameters — the model is built once per seed after seeding with it and
+  copied to that seed's members, as sequential runs with that seed would each build it;
 * the same data batches in the same order (common random numbers: neighbouring sweep points
-  differ by their weights only, not by data noise), and the same dropout masks;
+  of one seed differ by their weights only, not by data noise), and the same dropout masks;
+  members of different seeds each take their own seed's batch (seed-replicated sweeps);
 * its own weights, and its own Adam state: the engine back-propagates ``Σ_i Σ_k w_ik L_ik``,
   whose gradient with respect to member i's parameters is member i's own gradient (no
   parameter is shared between members), and Adam (Kingma & Ba 2015) is elementwise, so one
@@ -20,13 +22,15 @@ The results equal P sequential runs up to floating-point rounding (batched matri
 sum in a different order). Three ways to run the batched model, chosen per model:
 
 * ``linear``: trunks of ``nn.Linear`` layers and elementwise activations (optionally after an
-  ``nn.Flatten``) with linear heads — the built-in problems' MLPs. The first layer sees the
-  same input batch for every member, so it is one matrix product of the batch with all
-  members' first-layer weights side by side; the later layers are batched products (bmm), and
-  all heads of a member are one product.
+  ``nn.Flatten``) with linear heads — the built-in problems' MLPs. With one seed the first
+  layer sees the same input batch for every member, so it is one matrix product of the batch
+  with all members' first-layer weights side by side; with several seeds each member's batch
+  is gathered ((P, B, D)) and the first layer is a batched product too. The later layers are
+  batched products (bmm), and all heads of a member are one product.
 * ``vmap``: any model: ``torch.func.functional_call`` on the stacked parameters and buffers,
   vectorized over the members with ``torch.func.vmap`` (dropout masks shared across members,
-  as in sequential runs with one seed).
+  as in sequential runs with one seed). Members of several seeds train as one population per
+  seed: one vectorized pass cannot draw each seed's own dropout masks.
 * ``loop``: the fallback for models that vmap cannot handle, and for models with BatchNorm's
   running statistics (which vmap updates differently): the members' forward passes one after
   the other (each with its own copy of the random-number state), one Adam step for all.
@@ -35,25 +39,19 @@ sum in a different order). Three ways to run the batched model, chosen per model
 from __future__ import annotations
 
 import os
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import torch
 from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
+from paretokit.errors import ParetokitError, TrainingDiverged
 from paretokit.methods._fixed import FixedWeights
 from paretokit.problems import MultiTaskModel, Problem, Split
-from paretokit.train.loop import (
-    EVAL_BATCH,
-    RunConfig,
-    RunResult,
-    TrainingDiverged,
-    _sync,
-    make_adam,
-    to_device,
-)
+from paretokit.train.epochs import EpochCallback, Members, RunConfig, RunResult, run_epochs
+from paretokit.train.loop import EVAL_BATCH, make_adam, to_device
 from paretokit.train.seeding import seed_everything
 
 PATHS = ("auto", "linear", "vmap", "loop")
@@ -75,14 +73,22 @@ def train_population(
     problem: Problem,
     weights: Sequence[Sequence[float]],
     config: RunConfig,
-    on_epoch: Callable[[int, int], None] | None = None,
+    on_epoch: EpochCallback | None = None,
     splits: dict[str, Split] | None = None,
     *,
     path: str = "auto",
+    seeds: Sequence[int] | None = None,
 ) -> list[RunResult | TrainingDiverged]:
     """Train one member per weight vector at once; result i is what
-    ``train_run(problem, FixedWeights(K, weights=weights[i]), config)`` returns (see the module
-    docstring for why, and to what precision), or the :class:`TrainingDiverged` it would raise.
+    ``train_run(problem, FixedWeights(K, weights=weights[i]), config with seed seeds[i])``
+    returns (see the module docstring for why, and to what precision), or the
+    :class:`TrainingDiverged` it would raise. ``seeds`` (default: ``config.seed`` for every
+    member) gives each member its training seed: members of one seed share the initial
+    parameters and the data order; members of different seeds start from their own seed's
+    initialization and each step takes their own seed's batch (the ``linear`` path gathers the
+    per-seed batches and runs every layer as a batched product). Models that the ``linear``
+    path cannot take train one population per seed, one after the other: their dropout draws
+    belong to each seed's random stream, which one vectorized pass cannot reproduce.
 
     A member whose epoch-mean training loss is non-finite gets ``TrainingDiverged`` with
     train_run's message and leaves the others untouched: nothing couples the members' numbers.
@@ -96,84 +102,130 @@ def train_population(
     Invalid weights raise :class:`~paretokit.errors.MethodError` before any training.
     """
     if path not in PATHS:
-        raise ValueError(f"unknown population path {path!r}; known: {PATHS}")
+        raise ParetokitError(f"unknown population path {path!r}; known: {', '.join(PATHS)}")
     k = problem.n_tasks
+    seeds = [config.seed] * len(weights) if seeds is None else [int(s) for s in seeds]
+    if len(seeds) != len(weights):
+        raise ParetokitError(f"{len(weights)} weight vectors but {len(seeds)} seeds")
     if len(weights) == 0:
         return []
     normalized = torch.stack([FixedWeights(k, weights=list(w)).weights_ for w in weights])
-    n_members = normalized.shape[0]
     device = config.device
-    data_order = seed_everything(config.seed, device)
-    model = problem.build_model().to(device)
     data = splits if splits is not None else to_device(problem.splits(), device)
-    train = data["train"]
-    population = make_population(problem, model, n_members, path)
-    optimizer = make_adam(population.parameters(), config.lr)
-    w_train: Tensor | None = None
+    groups = list(dict.fromkeys(seeds))  # the distinct seeds, in order of first appearance
+    if len(groups) > 1 and (path not in ("auto", "linear") or not _linear_model(problem)):
+        return _per_seed(problem, weights, seeds, groups, config, on_epoch, data, path)
+    orders, models = [], []
+    for seed in groups:  # each seed's data order and initial model, as its train_run draws them
+        orders.append(seed_everything(seed, device))
+        models.append(problem.build_model().to(device))
+    member_group = [groups.index(s) for s in seeds]
+    population = make_population(
+        problem, models[0], len(weights), path, inits=[models[g] for g in member_group]
+    )
+    run = _PopulationRun(population, normalized, data["train"], member_group, config.lr)
+    return run_epochs(problem, run, replace(config, seed=groups[0]), data, orders, on_epoch)
 
-    n = len(train)
-    steps = 0
-    epoch_losses: list[list[list[float]]] = [[] for _ in range(n_members)]
-    diverged: dict[int, TrainingDiverged] = {}
-    population.train()
-    _sync(device)
-    start = time.perf_counter()
-    for epoch in range(config.epochs):
-        order = torch.randperm(n, generator=data_order).to(device)
-        loss_sum = torch.zeros(n_members, k, dtype=torch.float64, device=device)
-        batches = 0
-        for i in range(0, n, config.batch_size):
-            idx = order[i : i + config.batch_size]
-            for p in population.parameters():
-                p.grad = None
-            losses = population.losses(train.x[idx], train.y[idx])  # (P, K)
-            if w_train is None or w_train.dtype != losses.dtype:
-                w_train = normalized.to(device=device, dtype=losses.dtype)
-            (w_train * losses).sum().backward()
-            optimizer.step()
-            loss_sum += losses.detach().double()
-            batches += 1
-            steps += 1
-        mean_losses = (loss_sum / batches).cpu()
-        for m in range(n_members):
-            if m in diverged:
-                continue
-            finite = torch.isfinite(mean_losses[m])
-            if not finite.all():
-                bad = [problem.task_names[j] for j in range(k) if not finite[j]]
-                diverged[m] = TrainingDiverged(
-                    f"non-finite training loss for task(s) {', '.join(bad)} in epoch {epoch + 1}"
-                )
-            else:
-                epoch_losses[m].append(mean_losses[m].tolist())
+
+def _linear_model(problem: Problem) -> bool:
+    torch.manual_seed(0)
+    return linear_plan(problem.build_model()) is not None
+
+
+def _per_seed(
+    problem: Problem,
+    weights: Sequence[Sequence[float]],
+    seeds: list[int],
+    groups: list[int],
+    config: RunConfig,
+    on_epoch: EpochCallback | None,
+    data: dict[str, Split],
+    path: str,
+) -> list[RunResult | TrainingDiverged]:
+    """One population per seed, one after the other (one progress bar over all of them)."""
+    results: list[RunResult | TrainingDiverged | None] = [None] * len(weights)
+    for g, seed in enumerate(groups):
+        members = [m for m, s in enumerate(seeds) if s == seed]
+        callback = None
         if on_epoch is not None:
-            on_epoch(epoch + 1, config.epochs)
-        if len(diverged) == n_members:
-            break
-    _sync(device)
-    train_seconds = (time.perf_counter() - start) / n_members
-    # As train_run reports them: the float32 weights used in the loss, renormalized in float64.
-    used = normalized.float().double()
-    reported_weights = used / used.sum(dim=1, keepdim=True)
 
-    evaluated = {split: population.evaluate(data[split]) for split in ("val", "test")}
-    results: list[RunResult | TrainingDiverged] = []
-    for m in range(n_members):
-        if m in diverged:
-            results.append(diverged[m])
-            continue
-        results.append(
-            RunResult(
-                metrics={s: evaluated[s][m][0] for s in evaluated},
-                losses={s: evaluated[s][m][1] for s in evaluated},
-                train_seconds=train_seconds,
-                step_ms=1000.0 * train_seconds / max(steps, 1),
-                steps=steps,
-                mean_weights=reported_weights[m].tolist(),
-                epoch_losses=epoch_losses[m],
-            )
-        )
-    return results
+            def callback(epoch: int, epochs: int, g: int = g) -> None:
+                on_epoch(g * epochs + epoch, len(groups) * epochs)
+
+        trained = train_population(
+            problem, [weights[m] for m in members], replace(config, seed=seed), callback, data,
+            path=path,
+        )  # fmt: skip
+        for m, result in zip(members, trained):
+            results[m] = result
+    return [r for r in results if r is not None]
+
+
+class _PopulationRun(Members):
+    """A population trained on ``Σ_i Σ_k w_ik L_ik`` with one Adam: the driver's members."""
+
+    def __init__(
+        self,
+        population: Population,
+        normalized: Tensor,
+        train: Split,
+        member_group: list[int],
+        lr: float,
+    ) -> None:
+        self.population, self.train_split = population, train
+        self.n_members = population.n_members
+        self.optimizer = make_adam(population.parameters(), lr)
+        self.normalized = normalized
+        self.w_train: Tensor | None = None
+        self.groups = torch.tensor(member_group, device=train.x.device)
+        # As train_run reports them: the float32 weights used in the loss, renormalized.
+        used = normalized.float().double()
+        self.reported = used / used.sum(dim=1, keepdim=True)
+        self.kept: list[Tensor] | None = None
+        self.kept_members: set[int] = set()
+
+    def step(self, batches: Sequence[Tensor]) -> Tensor:
+        pop, train = self.population, self.train_split
+        for p in pop.parameters():
+            p.grad = None
+        if len(batches) == 1:
+            losses = pop.losses(train.x[batches[0]], train.y[batches[0]])  # (P, K)
+        else:  # each member its own seed's batch: (P, B, …)
+            idx = torch.stack(list(batches))[self.groups]
+            losses = pop.losses(train.x[idx], train.y[idx], per_member=True)
+        if self.w_train is None or self.w_train.dtype != losses.dtype:
+            self.w_train = self.normalized.to(device=losses.device, dtype=losses.dtype)
+        (self.w_train * losses).sum().backward()
+        self.optimizer.step()
+        return losses.detach()
+
+    def evaluate(self, split: Split) -> list[tuple[list[float], list[float]]]:
+        return self.population.evaluate(split)
+
+    @torch.no_grad()
+    def keep(self, members: Sequence[int]) -> None:
+        state = self.population.state()
+        if self.kept is None:
+            self.kept = [t.detach().clone() for t in state]
+        idx = torch.tensor(list(members), device=state[0].device)
+        for kept, t in zip(self.kept, state):
+            kept[idx] = t[idx]
+        self.kept_members.update(members)
+
+    @torch.no_grad()
+    def restore(self) -> None:
+        if self.kept is None:
+            return
+        state = self.population.state()
+        idx = torch.tensor(sorted(self.kept_members), device=state[0].device)
+        for kept, t in zip(self.kept, state):
+            t[idx] = kept[idx]
+
+    def mean_weights(self, m: int) -> list[float] | None:
+        return self.reported[m].tolist()
+
+    def train(self, mode: bool = True) -> None:
+        self.population.train(mode)
 
 
 def auto_population_size(problem: Problem, config: RunConfig, limit: int = 64) -> int:
@@ -191,7 +243,7 @@ def auto_population_size(problem: Problem, config: RunConfig, limit: int = 64) -
     chunk fit in half of the available RAM.
     """
     if limit < 1:
-        raise ValueError(f"limit must be at least 1, got {limit}")
+        raise ParetokitError(f"the population size limit must be at least 1, got {limit}")
     device = config.device
     if device.type == "cuda":
         return _cuda_population_size(problem, config, limit)
@@ -223,9 +275,14 @@ class Population(ABC):
         ...
 
     @abstractmethod
-    def losses(self, x: Tensor, y: Tensor) -> Tensor:
-        """Per-member task losses (P, K) on the batch (x, y)."""
+    def losses(self, x: Tensor, y: Tensor, per_member: bool = False) -> Tensor:
+        """Per-member task losses (P, K) on the batch (x, y), shared by every member, or with
+        ``per_member`` on member i's own batch (x[i], y[i]) (the ``linear`` path only)."""
         ...
+
+    def state(self) -> list[Tensor]:
+        """The stacked (P, …) tensors that make the members: parameters, then buffers."""
+        return self.parameters() + list(getattr(self, "buffers", {}).values())
 
     @abstractmethod
     def outputs(self, x: Tensor) -> list[Tensor]:
@@ -264,18 +321,30 @@ class Population(ABC):
 
 
 def make_population(
-    problem: Problem, model: MultiTaskModel, n_members: int, path: str = "auto"
+    problem: Problem,
+    model: MultiTaskModel,
+    n_members: int,
+    path: str = "auto",
+    *,
+    inits: Sequence[nn.Module] | None = None,
 ) -> Population:
-    """The population of ``n_members`` copies of ``model`` batched the way ``path`` says."""
+    """The population of ``n_members`` models like ``model`` batched the way ``path`` says;
+    member i starts from the parameters and buffers of ``inits[i]`` (default: all of
+    ``model``'s)."""
+    if inits is not None and len(inits) != n_members:
+        raise ParetokitError(f"{n_members} members but {len(inits)} initial models")
     if path in ("auto", "linear"):
         layers = linear_plan(model)
         if layers is not None:
-            return LinearPopulation(problem, model, n_members, layers)
+            return LinearPopulation(problem, model, n_members, layers, inits)
         if path == "linear":
-            raise ValueError("the model is not a stack of nn.Linear layers and activations")
+            raise ParetokitError(
+                "population path 'linear' needs a model whose trunk is nn.Linear layers and "
+                "elementwise activations with nn.Linear heads; use 'auto', 'vmap' or 'loop'"
+            )
     if path == "loop" or (path == "auto" and tracks_running_stats(model)):
-        return LoopPopulation(problem, model, n_members)
-    return VmapPopulation(problem, model, n_members)
+        return LoopPopulation(problem, model, n_members, inits=inits)
+    return VmapPopulation(problem, model, n_members, inits)
 
 
 def tracks_running_stats(model: nn.Module) -> bool:
@@ -292,13 +361,31 @@ def stack_copies(t: Tensor, n: int) -> Tensor:
     return t.detach().unsqueeze(0).repeat(n, *([1] * t.dim())).contiguous()
 
 
-def stacked_state(model: nn.Module, n_members: int) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
-    """The model's parameters and buffers, each as ``n_members`` stacked copies, by name."""
+def stack_members(tensors: Sequence[Tensor]) -> Tensor:
+    """The members' tensors stacked on a new first dimension (a fresh tensor)."""
+    return torch.stack([t.detach() for t in tensors]).contiguous()
+
+
+def stacked_state(
+    model: nn.Module, n_members: int, inits: Sequence[nn.Module] | None = None
+) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """The parameters and buffers of ``n_members`` members by name, each stacked (P, …):
+    member i's from ``inits[i]``, or copies of ``model``'s."""
+    if inits is None:
+        params = {
+            name: stack_copies(p, n_members).requires_grad_(p.requires_grad)
+            for name, p in model.named_parameters()
+        }
+        buffers = {name: stack_copies(b, n_members) for name, b in model.named_buffers()}
+        return params, buffers
+    named = [dict(m.named_parameters()) for m in inits]
+    named_buffers = [dict(m.named_buffers()) for m in inits]
     params = {
-        name: stack_copies(p, n_members).requires_grad_(p.requires_grad)
+        name: stack_members([n[name] for n in named]).requires_grad_(p.requires_grad)
         for name, p in model.named_parameters()
     }
-    buffers = {name: stack_copies(b, n_members) for name, b in model.named_buffers()}
+    buffers = {name: stack_members([n[name] for n in named_buffers]) for name, _ in
+               model.named_buffers()}  # fmt: skip
     return params, buffers
 
 
@@ -309,9 +396,15 @@ class VmapPopulation(Population):
 
     path = "vmap"
 
-    def __init__(self, problem: Problem, model: MultiTaskModel, n_members: int) -> None:
+    def __init__(
+        self,
+        problem: Problem,
+        model: MultiTaskModel,
+        n_members: int,
+        inits: Sequence[nn.Module] | None = None,
+    ) -> None:
         super().__init__(problem, model, n_members)
-        self.params, self.buffers = stacked_state(model, n_members)
+        self.params, self.buffers = stacked_state(model, n_members, inits)
         self._loop: LoopPopulation | None = None
 
         def member_losses(params: dict, buffers: dict, x: Tensor, y: Tensor) -> Tensor:
@@ -329,7 +422,8 @@ class VmapPopulation(Population):
     def member_parameters(self, m: int) -> dict[str, Tensor]:
         return {name: p[m].detach() for name, p in self.params.items()}
 
-    def losses(self, x: Tensor, y: Tensor) -> Tensor:
+    def losses(self, x: Tensor, y: Tensor, per_member: bool = False) -> Tensor:
+        _shared_batches_only(self, per_member)
         if self._loop is not None:
             return self._loop.losses(x, y)
         rng = _rng_state(x.device)
@@ -363,10 +457,11 @@ class LoopPopulation(Population):
         model: MultiTaskModel,
         n_members: int,
         stacked: VmapPopulation | None = None,
+        inits: Sequence[nn.Module] | None = None,
     ) -> None:
         super().__init__(problem, model, n_members)
         if stacked is None:
-            self.params, self.buffers = stacked_state(model, n_members)
+            self.params, self.buffers = stacked_state(model, n_members, inits)
         else:  # take over a vmap population's tensors
             self.params, self.buffers = stacked.params, stacked.buffers
         self._rng: list[tuple[Tensor, Tensor | None]] | None = None
@@ -383,7 +478,8 @@ class LoopPopulation(Population):
             {name: b[m] for name, b in self.buffers.items()},
         )
 
-    def losses(self, x: Tensor, y: Tensor) -> Tensor:
+    def losses(self, x: Tensor, y: Tensor, per_member: bool = False) -> Tensor:
+        _shared_batches_only(self, per_member)
         if self._rng is None:
             self._rng = [_rng_state(x.device)] * self.n_members
         rows = []
@@ -448,24 +544,30 @@ class LinearPopulation(Population):
         model: MultiTaskModel,
         n_members: int,
         plan: tuple[bool, list[Layer], list[nn.Linear]],
+        inits: Sequence[nn.Module] | None = None,
     ) -> None:
         super().__init__(problem, model, n_members)
         self.flatten, self.layers, heads = plan
-        named = dict(model.named_parameters())
-        self.trunk = {name: stack_copies(named[name], n_members).requires_grad_() for name in
+        members = list(inits) if inits is not None else [model] * n_members
+        named = [dict(m.named_parameters()) for m in members]
+        self.trunk = {name: stack_members([n[name] for n in named]).requires_grad_() for name in
                       [n for layer in self.layers if isinstance(layer, tuple) for n in layer
                        if n is not None]}  # fmt: skip
         # All heads of a member as one linear map: weights (P, Σ_k c_k, H), biases (P, Σ_k c_k).
         self.head_sizes = [h.out_features for h in heads]
-        self.head_weight = stack_copies(torch.cat([h.weight for h in heads]), n_members)
-        self.head_weight.requires_grad_()
+        n_heads = len(heads)
+        self.head_weight = stack_members(
+            [torch.cat([n[f"heads.{j}.weight"] for j in range(n_heads)]) for n in named]
+        ).requires_grad_()
         self.head_bias = None
         if heads[0].bias is not None:
-            self.head_bias = stack_copies(torch.cat([h.bias for h in heads]), n_members)
-            self.head_bias.requires_grad_()
-        self._member_losses: Callable[[list[Tensor], Tensor], Tensor] | None = vmap(
-            problem.losses, in_dims=(0, None)
-        )
+            self.head_bias = stack_members(
+                [torch.cat([n[f"heads.{j}.bias"] for j in range(n_heads)]) for n in named]
+            ).requires_grad_()
+        self._member_losses: dict[bool, Callable[[list[Tensor], Tensor], Tensor] | None] = {
+            False: vmap(problem.losses, in_dims=(0, None)),  # one batch for every member
+            True: vmap(problem.losses, in_dims=(0, 0)),  # each member its own batch
+        }
 
     def parameters(self) -> list[Tensor]:
         heads = [self.head_weight] + ([self.head_bias] if self.head_bias is not None else [])
@@ -481,11 +583,15 @@ class LinearPopulation(Population):
                 out[f"heads.{k}.bias"] = self.head_bias[m, rows].detach()
         return out
 
-    def outputs(self, x: Tensor) -> list[Tensor]:
+    def outputs(self, x: Tensor, per_member: bool = False) -> list[Tensor]:
         # Feature-major activations hᵀ (P, H, B): every product writes its output contiguous,
         # so no layer needs a transposed copy; only the small head outputs are transposed.
-        h = x.flatten(1) if self.flatten else x
-        shared = True  # h is still the same (B, D) input for every member
+        # ``per_member``: x is (P, B, …), member i's own batch, so every layer is a bmm.
+        if per_member:
+            h = (x.flatten(2) if self.flatten else x).transpose(1, 2)
+        else:
+            h = x.flatten(1) if self.flatten else x
+        shared = not per_member  # h is still the same (B, D) input for every member
         for layer in self.layers:
             if isinstance(layer, nn.Module):
                 h = layer(h)
@@ -497,15 +603,19 @@ class LinearPopulation(Population):
         out = batched_linear(h, self.head_weight, self.head_bias, shared)  # (P, Σ_k c_k, B)
         return [o.transpose(1, 2) for o in out.split(self.head_sizes, dim=1)]
 
-    def losses(self, x: Tensor, y: Tensor) -> Tensor:
-        outputs = self.outputs(x)
-        if self._member_losses is not None:
+    def losses(self, x: Tensor, y: Tensor, per_member: bool = False) -> Tensor:
+        outputs = self.outputs(x, per_member)
+        batched = self._member_losses[per_member]
+        if batched is not None:
             try:
-                return self._member_losses(outputs, y)
+                return batched(outputs, y)
             except (RuntimeError, NotImplementedError):  # a user's losses vmap cannot batch
-                self._member_losses = None
+                self._member_losses[per_member] = None
         return torch.stack(
-            [self.problem.losses([o[m] for o in outputs], y) for m in range(self.n_members)]
+            [
+                self.problem.losses([o[m] for o in outputs], y[m] if per_member else y)
+                for m in range(self.n_members)
+            ]
         )
 
 
@@ -529,6 +639,13 @@ def batched_linear(h: Tensor, weight: Tensor, bias: Tensor | None, shared: bool)
 
 
 # --- helpers --------------------------------------------------------------------------------
+
+
+def _shared_batches_only(population: Population, per_member: bool) -> None:
+    if per_member:
+        raise ParetokitError(
+            f"the {population.path} population path trains every member on one shared batch"
+        )
 
 
 def _rng_state(device: torch.device) -> tuple[Tensor, Tensor | None]:

@@ -1,0 +1,225 @@
+"""The one epoch driver of the engine: single runs and populations go through the same loop.
+
+:func:`run_epochs` drives P ≥ 1 models (:class:`Members`; one run is P = 1) through
+``config.epochs`` epochs: each epoch draws the data order(s), makes the training steps, checks
+every member's epoch-mean training loss for divergence, calls the epoch callback, and — for
+``checkpoint="best"`` — evaluates every member on the validation split and keeps its
+parameters when its checkpoint score improved. After training it puts the chosen parameters
+back, evaluates val and test, and assembles one :class:`RunResult` (or the
+:class:`TrainingDiverged` the member hit) per member.
+
+**Checkpoints.** ``last``: the parameters after the last epoch (no evaluation during
+training). ``best``: the epoch ``e`` with the highest *mean normalized validation metric*
+
+    s(e) = (1/K) Σ_k σ_k (m_k(e) − m_k(1)) / |m_k(1)|,
+
+where ``m_k(e)`` is task k's primary validation metric after epoch e, ``σ_k = +1`` when higher
+is better and ``−1`` when lower is better, and ``|m_k(1)|`` is replaced by 1 where it is 0:
+each task's relative improvement over its value after the first epoch (s(1) = 0), averaged over
+the tasks — the Δm% of Maninis et al. (CVPR 2019) with the run's own first epoch as the
+baseline, so the choice needs nothing but the run itself. An epoch with a non-finite metric
+is never chosen (a run with none to choose is evaluated at its last epoch); ties keep the
+earlier epoch. ``best`` costs one evaluation of the validation
+split per epoch (a forward pass over it: for the built-in problems a few percent of an
+epoch's training time); it is counted in ``train_seconds`` but not in ``step_ms``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+from paretokit.errors import ParetokitError, TrainingDiverged
+from paretokit.problems import Problem, Split
+
+CHECKPOINTS = ("last", "best")
+
+EpochCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """The budget and settings of one training run. ``checkpoint``: which epoch's parameters
+    the run is evaluated at, ``last`` or ``best`` (see :mod:`paretokit.train.epochs`)."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+    seed: int
+    device: torch.device
+    checkpoint: str = "last"
+
+
+@dataclass
+class RunResult:
+    """What one run produced: per-split metrics and losses (task order) at the chosen
+    checkpoint (``epoch``, 1-based), and its cost."""
+
+    metrics: dict[str, list[float]]
+    losses: dict[str, list[float]]
+    train_seconds: float
+    step_ms: float
+    steps: int
+    mean_weights: list[float] | None = None  # mean per-step weights (normalized), if any
+    epoch_losses: list[list[float]] = field(default_factory=list)
+    checkpoint: str = "last"
+    epoch: int = 0  # the epoch whose parameters were evaluated
+
+
+def check_checkpoint(checkpoint: str) -> str:
+    if checkpoint not in CHECKPOINTS:
+        raise ParetokitError(f"checkpoint must be 'last' or 'best', not {checkpoint!r}")
+    return checkpoint
+
+
+class Members(ABC):
+    """P models trained together by :func:`run_epochs` (P = 1: a single run)."""
+
+    n_members: int = 1
+
+    @abstractmethod
+    def step(self, batches: Sequence[Tensor]) -> Tensor:
+        """One training step on the batches (row indices into the training split, one per
+        data order); returns the members' detached task losses (P, K)."""
+
+    @abstractmethod
+    def evaluate(self, split: Split) -> list[tuple[list[float], list[float]]]:
+        """(metrics, losses) of every member on a whole split."""
+
+    @abstractmethod
+    def keep(self, members: Sequence[int]) -> None:
+        """Remember the current parameters of ``members`` as their checkpoint."""
+
+    @abstractmethod
+    def restore(self) -> None:
+        """Put the kept parameters back (members never kept keep their current ones)."""
+
+    def epoch_end(self, mean_losses: Tensor) -> None:
+        """Called with the epoch-mean training losses (P, K) of every epoch."""
+
+    def mean_weights(self, m: int) -> list[float] | None:
+        """Member ``m``'s mean normalized loss weights over the steps, if it has any."""
+        return None
+
+    def train(self, mode: bool = True) -> None:
+        """Switch the members to training (or evaluation) mode."""
+
+
+def checkpoint_score(
+    metrics: Sequence[float], first: Sequence[float], higher_is_better: Sequence[bool]
+) -> float:
+    """s(e) of the module docstring: the mean over tasks of each metric's direction-aware
+    relative improvement over ``first`` (its value after epoch 1); −inf if any is not finite."""
+    total = 0.0
+    for m, m1, hib in zip(metrics, first, higher_is_better):
+        if not (math.isfinite(m) and math.isfinite(m1)):
+            return -math.inf
+        total += (1.0 if hib else -1.0) * (m - m1) / (abs(m1) or 1.0)
+    return total / len(metrics)
+
+
+def run_epochs(
+    problem: Problem,
+    members: Members,
+    config: RunConfig,
+    data: dict[str, Split],
+    orders: Sequence[torch.Generator],
+    on_epoch: EpochCallback | None = None,
+) -> list[RunResult | TrainingDiverged]:
+    """Train ``members`` for ``config.epochs`` epochs and evaluate each at its checkpoint.
+
+    Each epoch, every generator of ``orders`` draws a permutation of the training rows (on the
+    CPU); step i gets the i-th batch of each. A member whose epoch-mean training loss is not
+    finite gets :class:`TrainingDiverged` (the others go on; training stops once every member
+    diverged). ``train_seconds`` is the wall time of the epochs divided by P (the members
+    share it), ``step_ms`` the training steps' share of it per step.
+    """
+    check_checkpoint(config.checkpoint)
+    device, k, p = config.device, problem.n_tasks, members.n_members
+    hib = [t.higher_is_better for t in problem.tasks]
+    n = len(data["train"])
+    steps = 0
+    epoch_losses: list[list[list[float]]] = [[] for _ in range(p)]
+    diverged: dict[int, TrainingDiverged] = {}
+    first: list[list[float] | None] = [None] * p
+    best = [(-math.inf, 0)] * p  # (score, epoch) of each member's kept parameters
+    eval_seconds = 0.0
+    members.train()
+    _sync(device)
+    start = time.perf_counter()
+    for epoch in range(1, config.epochs + 1):
+        perms = [torch.randperm(n, generator=g).to(device) for g in orders]
+        loss_sum = torch.zeros(p, k, dtype=torch.float64, device=device)
+        batches = 0
+        for i in range(0, n, config.batch_size):
+            loss_sum += members.step([perm[i : i + config.batch_size] for perm in perms]).double()
+            batches += 1
+            steps += 1
+        mean_device = loss_sum / batches
+        mean_losses = mean_device.cpu()
+        for m in range(p):
+            if m in diverged:
+                continue
+            finite = torch.isfinite(mean_losses[m])
+            if not finite.all():
+                bad = [problem.task_names[j] for j in range(k) if not finite[j]]
+                diverged[m] = TrainingDiverged(
+                    f"non-finite training loss for task(s) {', '.join(bad)} in epoch {epoch}"
+                )
+            else:
+                epoch_losses[m].append(mean_losses[m].tolist())
+        if len(diverged) == p:
+            if on_epoch is not None:
+                on_epoch(epoch, config.epochs)
+            break
+        members.epoch_end(mean_device.to(torch.float32))
+        if config.checkpoint == "best":
+            tick = time.perf_counter()
+            improved = []
+            for m, (metrics, _) in enumerate(members.evaluate(data["val"])):
+                first[m] = first[m] or metrics
+                score = checkpoint_score(metrics, first[m], hib)
+                if m not in diverged and score > best[m][0]:
+                    best[m] = (score, epoch)
+                    improved.append(m)
+            if improved:
+                members.keep(improved)
+            eval_seconds += time.perf_counter() - tick
+        if on_epoch is not None:
+            on_epoch(epoch, config.epochs)
+    _sync(device)
+    wall = time.perf_counter() - start
+    if config.checkpoint == "best":
+        members.restore()
+    evaluated = {s: members.evaluate(data[s]) for s in ("val", "test")}
+    results: list[RunResult | TrainingDiverged] = []
+    for m in range(p):
+        if m in diverged:
+            results.append(diverged[m])
+            continue
+        chosen = best[m][1] if best[m][1] else config.epochs
+        results.append(
+            RunResult(
+                metrics={s: evaluated[s][m][0] for s in evaluated},
+                losses={s: evaluated[s][m][1] for s in evaluated},
+                train_seconds=wall / p,
+                step_ms=1000.0 * (wall - eval_seconds) / p / max(steps, 1),
+                steps=steps,
+                mean_weights=members.mean_weights(m),
+                epoch_losses=epoch_losses[m],
+                checkpoint=config.checkpoint,
+                epoch=chosen,
+            )
+        )
+    return results
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
