@@ -101,28 +101,16 @@ def display_frame(report: Report) -> pd.DataFrame:
             )
             for s, r in zip(stl, rows)
         ]
-        shown["sweep trials to match [IQR]"] = [
-            "-"
-            if s or math.isnan(r["never_matched_share"])
-            else _quartiles(
-                r["trials_to_match_median"],
-                r["trials_to_match_q25"],
-                r["trials_to_match_q75"],
-                ".0f",
-            )
-            for s, r in zip(stl, rows)
-        ]
-        shown["sweep s to match [IQR]"] = [
-            "-"
-            if s or math.isnan(r["never_matched_share"])
-            else _quartiles(
-                r["seconds_to_match_median"],
-                r["seconds_to_match_q25"],
-                r["seconds_to_match_q75"],
-                ".0f",
-            )
-            for s, r in zip(stl, rows)
-        ]
+        for header, key in (
+            ("sweep trials to match [IQR]", "trials_to_match"),
+            ("sweep s to match [IQR]", "seconds_to_match"),
+        ):
+            shown[header] = [
+                "-"
+                if s or math.isnan(r["never_matched_share"])
+                else _quartiles(r[f"{key}_median"], r[f"{key}_q25"], r[f"{key}_q75"], ".0f")
+                for s, r in zip(stl, rows)
+            ]
         shown["never matched"] = [
             "-" if s or math.isnan(r["never_matched_share"]) else f"{r['never_matched_share']:.0%}"
             for s, r in zip(stl, rows)
