@@ -170,9 +170,21 @@ def plan_runs(
     return runs
 
 
-def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None) -> CompareOutcome:
-    """Train every planned run that the results file does not hold yet, then tabulate."""
-    cb = callbacks or CompareCallbacks()
+@dataclass
+class ComparePlan:
+    """A checked comparison: every run it needs and its setting, before any training."""
+
+    problem: Problem
+    options: dict[str, dict[str, Any]]  # per method (STL excluded), the options it runs with
+    run_cfg: RunConfig
+    setting: dict[str, Any]
+    runs: list[PlannedRun]
+    threads: int
+
+
+def plan_compare(config: CompareConfig) -> ComparePlan:
+    """Check ``config`` and list the runs it needs (STL per task and seed, then each method
+    per seed), without reading the results file or training anything."""
     if not config.methods:
         raise ParetokitError("name at least one method; `paretokit methods` lists them")
     if isinstance(config.seeds, bool) or not isinstance(config.seeds, int) or config.seeds < 1:
@@ -206,11 +218,21 @@ def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None
         "lr": run_cfg.lr,
         "checkpoint": run_cfg.checkpoint,
     }
+    runs = plan_runs(list(options), options, problem, setting, config.seeds, with_stl=True)
+    return ComparePlan(problem, options, run_cfg, setting, runs, threads)
+
+
+def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None) -> CompareOutcome:
+    """Train every planned run that the results file does not hold yet, then tabulate."""
+    cb = callbacks or CompareCallbacks()
+    plan = plan_compare(config)
+    problem, options, run_cfg, setting = plan.problem, plan.options, plan.run_cfg, plan.setting
+    device, threads = run_cfg.device, plan.threads
     meta = results_meta(problem)
     out = Path(config.out)
     if out.exists():
         read_results(out)  # a foreign or damaged file is an error before any training
-    runs = plan_runs(list(options), options, problem, setting, config.seeds, with_stl=True)
+    runs = plan.runs
     done = existing_run_ids(out)
     todo = [r for r in runs if r.run_id not in done]
     if cb.on_plan:

@@ -41,7 +41,9 @@ def test_importing_the_cli_imports_no_heavy_library():
     assert imported_after("import paretokit.cli") == dict.fromkeys(HEAVY, False)
 
 
-@pytest.mark.parametrize("args", [["--help"], ["sweep", "--help"], ["compare", "--help"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["sweep", "--help"], ["compare", "--help"], ["study", "--help"]]
+)
 def test_help_imports_no_heavy_library(args):
     assert imported_after(cli(*args)) == dict.fromkeys(HEAVY, False)
 
