@@ -40,7 +40,7 @@ def test_version_and_help():
 
 def test_problems_lists_builtins_with_tasks():
     out = run("problems").stdout
-    for name in ("qm9", "multidigits", "synthetic"):
+    for name in ("qm9", "multifashion", "multidigits", "synthetic"):
         assert name in out
     for task in ("mu", "alpha", "homo", "lumo", "cv", "left", "right"):
         assert task in out

@@ -25,6 +25,7 @@ from paretokit.problems._base import (
 # name -> "module:class", imported on demand so listing problems stays cheap
 _BUILTINS: dict[str, str] = {
     "qm9": "paretokit.problems.qm9:QM9",
+    "multifashion": "paretokit.problems.multifashion:MultiFashion",
     "multidigits": "paretokit.problems.multidigits:MultiDigits",
     "synthetic": "paretokit.problems.synthetic:Synthetic",
 }
