@@ -33,7 +33,7 @@ from paretokit.results import (
     existing_run_ids,
     read_results,
 )
-from paretokit.sweep import default_study_name, results_meta
+from paretokit.study.naming import default_study_name, results_meta
 from paretokit.train import (
     RunConfig,
     TrainingDiverged,

@@ -1,6 +1,6 @@
 """Running a study file: what is left to do, doing it, and writing its report.
 
-A study (:mod:`paretokit.studyfile`) is a sweep (:func:`paretokit.sweep.run_sweep`) and a
+A study (:mod:`paretokit.studyfile`) is a sweep (:func:`paretokit.study.run_sweep`) and a
 comparison (:func:`paretokit.compare.run_compare`) on one setting, both writing to the study's
 results file, then the report of that setting. Both parts resume: the sweep counts the
 study's complete trials against its budget, and the comparison skips the runs whose ids the
@@ -30,7 +30,7 @@ from paretokit.studyfile import StudySpec
 
 if TYPE_CHECKING:
     from paretokit.compare import CompareCallbacks, CompareConfig, CompareOutcome
-    from paretokit.sweep import SweepCallbacks, SweepConfig, SweepOutcome
+    from paretokit.study import SweepCallbacks, SweepConfig, SweepOutcome
 
 
 @dataclass
@@ -77,7 +77,7 @@ class StudyPlan:
 def sweep_config(spec: StudySpec) -> SweepConfig:
     """The study's sweep as ``paretokit sweep`` would run it (seed 0: seeds 0 … S−1, paired
     with the methods' seeds)."""
-    from paretokit.sweep import SweepConfig
+    from paretokit.study import SweepConfig
 
     if spec.sweep is None:
         raise ParetokitError(f"{spec.path}: the study has no [sweep]")
@@ -137,7 +137,7 @@ def _with_model(cls: type, kwargs: dict[str, Any], spec: StudySpec) -> dict[str,
 def sweep_study_name(spec: StudySpec) -> str:
     """The Optuna study name ``run_sweep`` derives from the study's setting."""
     from paretokit.problems import get_problem
-    from paretokit.sweep import default_study_name
+    from paretokit.study import default_study_name
 
     config = sweep_config(spec)
     problem = get_problem(config.problem, config.tasks)
@@ -208,7 +208,7 @@ def run_study_sweep(
     """Run (or resume) the study's sweep; None when the study has no sweep."""
     if spec.sweep is None:
         return None
-    from paretokit.sweep import run_sweep
+    from paretokit.study import run_sweep
 
     spec.folder.mkdir(parents=True, exist_ok=True)
     return run_sweep(sweep_config(spec), callbacks)

@@ -9,13 +9,15 @@ import signal
 import optuna
 import pytest
 
-from paretokit import sweep, workers
 from paretokit.errors import ParetokitError
 from paretokit.sampling import MAX_GRID_POINTS, make_sampler
+from paretokit.study import workers
+from paretokit.study.loop import ask
 
 
 def test_asking_a_population_reads_the_study_a_fixed_number_of_times_and_shows_progress():
-    study = optuna.create_study(directions=["minimize"] * 2)
+    storage = optuna.storages.InMemoryStorage()
+    study = optuna.create_study(storage=storage, directions=["minimize"] * 2)
     reads = []
     real = study.get_trials
 
@@ -25,8 +27,8 @@ def test_asking_a_population_reads_the_study_a_fixed_number_of_times_and_shows_p
 
     study.get_trials = counted  # type: ignore[method-assign]
     progress = []
-    heartbeats = workers.Heartbeats(study._storage)
-    trials = sweep._ask(study, 300, 300, False, heartbeats, lambda n, of: progress.append((n, of)))
+    heartbeats = workers.Heartbeats(storage, study.study_name)
+    trials = ask(study, 300, 300, False, heartbeats, lambda n, of: progress.append((n, of)))
     heartbeats.close()
     assert len(trials) == 300
     assert len(reads) <= 3  # was two per asked trial: O(P·N) for a population of P
@@ -35,10 +37,11 @@ def test_asking_a_population_reads_the_study_a_fixed_number_of_times_and_shows_p
 
 
 def test_asking_never_goes_beyond_the_budget():
-    study = optuna.create_study(directions=["minimize"] * 2)
-    heartbeats = workers.Heartbeats(study._storage)
-    assert len(sweep._ask(study, 10, 4, False, heartbeats)) == 4
-    assert sweep._ask(study, 10, 4, False, heartbeats) == []
+    storage = optuna.storages.InMemoryStorage()
+    study = optuna.create_study(storage=storage, directions=["minimize"] * 2)
+    heartbeats = workers.Heartbeats(storage, study.study_name)
+    assert len(ask(study, 10, 4, False, heartbeats)) == 4
+    assert ask(study, 10, 4, False, heartbeats) == []
     heartbeats.close()
 
 

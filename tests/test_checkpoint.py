@@ -19,7 +19,7 @@ from paretokit.methods import get_method
 from paretokit.methods._fixed import FixedWeights
 from paretokit.problems import Split
 from paretokit.results import RunRecord, append_results, read_results
-from paretokit.sweep import SweepConfig, results_meta, run_sweep
+from paretokit.study import SweepConfig, results_meta, run_sweep
 from paretokit.train import RunConfig, checkpoint_score, train_population, train_run
 from tests.user_problem import TwoLines
 

@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 import paretokit.results
 from paretokit.cli import app
 from paretokit.results import read_results
-from paretokit.sweep import SweepConfig, run_sweep
-from paretokit.workers import FAILURE, RETRY_OF, beyond_budget, give_back, trial_counts
+from paretokit.study import SweepConfig, run_sweep
+from paretokit.study.workers import FAILURE, RETRY_OF, beyond_budget, give_back, trial_counts
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW = "tests.fault_problems:slow"
@@ -156,7 +156,11 @@ def test_trial_of_a_worker_dead_elsewhere_is_retried_after_the_grace_period(tmp_
     proc.wait(timeout=30)
     study = study_of(tmp_path)
     dead = study.get_trials()[1]
-    study._storage.set_trial_user_attr(dead._trial_id, "host", "another-machine")  # no pid check
+    store = optuna.storages.RDBStorage(storage(tmp_path))  # no pid check on another host:
+    trial_id = store.get_trial_id_from_study_id_trial_number(
+        store.get_study_id_from_name(study.study_name), dead.number
+    )
+    store.set_trial_user_attr(trial_id, "host", "another-machine")
 
     start = time.monotonic()
     out = run_sweep(sweep_config(tmp_path, heartbeat_interval=1, grace_period=2))
@@ -241,7 +245,7 @@ def test_crash_while_writing_results_leaves_the_old_file_and_loses_no_trial(tmp_
 
 def test_progress_counts_come_from_the_study(tmp_path):
     seen = []
-    from paretokit.sweep import SweepCallbacks
+    from paretokit.study import SweepCallbacks
 
     run_sweep(
         sweep_config(tmp_path, FLAKY, trials=2),

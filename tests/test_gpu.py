@@ -12,7 +12,7 @@ import torch
 from paretokit.methods._fixed import FixedWeights
 from paretokit.problems import get_problem
 from paretokit.results import read_results
-from paretokit.sweep import SweepConfig, run_sweep
+from paretokit.study import SweepConfig, run_sweep
 from paretokit.train import RunConfig, auto_population_size, train_population, train_run
 
 pytestmark = [

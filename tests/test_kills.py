@@ -24,7 +24,7 @@ import optuna
 import pytest
 
 from paretokit.results import read_results
-from paretokit.sweep import SweepConfig, open_storage, run_sweep
+from paretokit.study import SweepConfig, open_storage, run_sweep
 
 ROUNDS = 10
 BUDGET = 3
@@ -52,7 +52,7 @@ def _config(folder: Path, journal: bool) -> SweepConfig:
 def _sweep(folder: str, journal: bool) -> None:
     import torch
 
-    from paretokit import workers
+    from paretokit.study import workers
 
     torch.set_num_threads(1)
     workers.recover_ownerless.__defaults__ = (float(GRACE_S),)  # never wait it out, either
@@ -61,7 +61,7 @@ def _sweep(folder: str, journal: bool) -> None:
 
 def _context() -> multiprocessing.context.BaseContext:
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["paretokit.sweep", "tests.user_problem"])
+    ctx.set_forkserver_preload(["paretokit.study.loop", "tests.user_problem"])
     return ctx
 
 

@@ -146,7 +146,7 @@ def test_frame_is_untouched_by_merging(tmp_path):
 
 
 def test_cli_export_rebuilds_the_sweep_rows_from_the_study(tmp_path):
-    from paretokit.sweep import SweepConfig, run_sweep
+    from paretokit.study import SweepConfig, run_sweep
 
     storage = f"sqlite:///{tmp_path / 'studies.db'}"
     swept = run_sweep(

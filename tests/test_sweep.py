@@ -16,7 +16,7 @@ from scipy import stats
 from paretokit.errors import ParetokitError, StorageError
 from paretokit.results import read_results
 from paretokit.sampling import make_sampler, suggest_weights
-from paretokit.sweep import SweepConfig, export_study, run_sweep
+from paretokit.study import SweepConfig, export_study, run_sweep
 
 USER = "tests.user_problem:make"
 

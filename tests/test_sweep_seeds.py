@@ -18,7 +18,8 @@ from paretokit.methods import get_method
 from paretokit.methods._fixed import FixedWeights
 from paretokit.problems import Problem
 from paretokit.results import read_results
-from paretokit.sweep import SweepConfig, _Batch, run_sweep
+from paretokit.study import SweepConfig, run_sweep
+from paretokit.study.batch import Batch
 from paretokit.train import RunConfig, train_run
 from tests.user_problem import TwoLines
 
@@ -139,7 +140,7 @@ def test_interrupted_between_seeds_counts_nothing_and_the_rerun_retrains_the_tri
     tmp_path, monkeypatch
 ):
     cfg = config(tmp_path, trials=2, seeds=2)
-    train = _Batch._train
+    train = Batch._train
     calls = []
 
     def interrupted(self, weights, seed, j):
@@ -148,7 +149,7 @@ def test_interrupted_between_seeds_counts_nothing_and_the_rerun_retrains_the_tri
             raise KeyboardInterrupt
         return train(self, weights, seed, j)
 
-    monkeypatch.setattr(_Batch, "_train", interrupted)
+    monkeypatch.setattr(Batch, "_train", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_sweep(cfg)
     (name,) = optuna.get_all_study_names(cfg.storage)
@@ -156,7 +157,7 @@ def test_interrupted_between_seeds_counts_nothing_and_the_rerun_retrains_the_tri
     assert [t.state.name for t in trials] == ["COMPLETE", "FAIL", "WAITING"]
     assert set(read_results(cfg.out).frame["trial"]) == {0}  # nothing of the interrupted one
 
-    monkeypatch.setattr(_Batch, "_train", train)
+    monkeypatch.setattr(Batch, "_train", train)
     out = run_sweep(cfg)
     assert (out.complete, out.new_trials) == (2, 1)
     trials = load(cfg, name).get_trials()

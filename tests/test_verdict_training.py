@@ -20,7 +20,7 @@ from paretokit.methods._fixed import FixedWeights
 from paretokit.problems.synthetic import Synthetic
 from paretokit.report import build_reports
 from paretokit.results import RunRecord, append_results, read_results
-from paretokit.sweep import results_meta
+from paretokit.study import results_meta
 from paretokit.train import RunConfig, resolve_device, to_device, train_run
 
 SEEDS = (0, 1, 2)

@@ -28,7 +28,7 @@ from paretokit.cli._app import err_console
 if TYPE_CHECKING:
     from paretokit.compare import CompareCallbacks
     from paretokit.results import RunRecord
-    from paretokit.sweep import SweepCallbacks
+    from paretokit.study.config import SweepCallbacks
 
 
 class _Bars:
@@ -88,7 +88,7 @@ def record_line(record: RunRecord, what: str) -> str:
 @contextmanager
 def sweep_progress(count_failed: bool) -> Iterator[SweepCallbacks]:
     """Callbacks showing the study's trials (every worker's) and the current batch's epochs."""
-    from paretokit.sweep import SweepCallbacks
+    from paretokit.study.config import SweepCallbacks
 
     if not err_console.is_terminal:
         waiting = [-1]

@@ -175,7 +175,7 @@ def export(
     ] = False,
 ) -> None:
     """Rebuild a sweep's results rows from its Optuna study (every worker's finished trials)."""
-    from paretokit.sweep import export_study
+    from paretokit.study.export import export_study
 
     rows = export_study(storage, study_name, out, allow_import=allow_import)
     wide_console().print(f"{rows} new rows from study {escape(study_name)} → {escape(str(out))}")

@@ -117,7 +117,7 @@ def sweep(
     The same command on several machines against one --storage shares the study and its
     budget; the progress counts every worker's trials.
     """
-    from paretokit.sweep import SweepConfig, run_sweep
+    from paretokit.study import SweepConfig, run_sweep
 
     find_user_problems(problem)
     config = SweepConfig(

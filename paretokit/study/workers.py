@@ -141,18 +141,24 @@ def claim(trial: Trial) -> None:
         trial.set_user_attr(key, value)
 
 
-def register(study: optuna.Study) -> None:
-    """Announce this worker in the study, before it asks any trial (see the module docstring)."""
+def register(storage: optuna.storages.BaseStorage, study: optuna.Study) -> None:
+    """Announce this worker in the study, before it asks any trial (see the module docstring).
+
+    Study system attributes have no public method on :class:`optuna.Study` (Optuna 5 has no
+    ``set_system_attr``), so they are written through the storage's public interface, on the
+    storage object the study was opened on."""
     me = owner()
     key = f"{WORKER}{me['host']}:{me['pid']}"
-    study._storage.set_study_system_attr(study._study_id, key, datetime.now().isoformat())
+    study_id = storage.get_study_id_from_name(study.study_name)
+    storage.set_study_system_attr(study_id, key, datetime.now().isoformat())
 
 
-def others_may_be_alive(study: optuna.Study) -> bool:
+def others_may_be_alive(storage: optuna.storages.BaseStorage, study: optuna.Study) -> bool:
     """Whether a worker other than this one that joined the study may still run: one on another
     host (its liveness cannot be seen from here), or one on this host whose process exists."""
     me = owner()
-    for key in study._storage.get_study_system_attrs(study._study_id):
+    study_id = storage.get_study_id_from_name(study.study_name)
+    for key in storage.get_study_system_attrs(study_id):
         if not key.startswith(WORKER):
             continue
         host, _, pid = key[len(WORKER) :].rpartition(":")
@@ -163,7 +169,9 @@ def others_may_be_alive(study: optuna.Study) -> bool:
     return False
 
 
-def recover_ownerless(study: optuna.Study, owner_grace: float = OWNER_GRACE) -> None:
+def recover_ownerless(
+    study: optuna.Study, storage: optuna.storages.BaseStorage, owner_grace: float = OWNER_GRACE
+) -> None:
     """Fail and queue again the running trials that have no owner: at once when no other worker
     can be alive, else once they are ``owner_grace`` seconds old (see the module docstring).
     Call it only between batches: this worker's own trials all have their owner then."""
@@ -174,13 +182,13 @@ def recover_ownerless(study: optuna.Study, owner_grace: float = OWNER_GRACE) -> 
     ]
     if not ownerless:
         return
-    alive = others_may_be_alive(study)
+    alive = others_may_be_alive(storage, study)
     now = datetime.now()
     for t in ownerless:
         start = t.datetime_start or now
         if alive and (now - start).total_seconds() < owner_grace:
             continue
-        if _fail(study, t._trial_id):
+        if _fail(study, t.number) is not None:
             requeue(study, t, died=True)
 
 
@@ -229,7 +237,7 @@ def recover_dead_local_trials(study: optuna.Study) -> None:
         pid = int(t.user_attrs.get("pid", -1))
         if t.user_attrs.get("host") != host or pid == me or pid_alive(pid):
             continue
-        if _fail(study, t._trial_id):
+        if _fail(study, t.number) is not None:
             requeue(study, t, died=True)
 
 
@@ -237,17 +245,19 @@ def give_back(study: optuna.Study, trials: Iterable[Trial]) -> None:
     """Fail this worker's unfinished trials (Ctrl-C, or beyond the budget) and queue the ones
     that had weights again."""
     for trial in trials:
-        if _fail(study, trial._trial_id):
-            requeue(study, study._storage.get_trial(trial._trial_id), died=False)
+        failed = _fail(study, trial.number)
+        if failed is not None:
+            requeue(study, failed, died=False)
 
 
-def _fail(study: optuna.Study, trial_id: int) -> bool:
-    """Set a running trial to FAIL; False when it had already finished (e.g. another worker
-    failed it as stale first)."""
+def _fail(study: optuna.Study, number: int) -> FrozenTrial | None:
+    """Tell a running trial (any worker's: by its number) that it failed; the failed trial, or
+    None when it had already finished (e.g. another worker failed it as stale first: the
+    storage refuses the second write, so exactly one worker queues its retry)."""
     try:
-        return bool(study._storage.set_trial_state_values(trial_id, state=TrialState.FAIL))
-    except RuntimeError:  # already finished (newer Optuna: UpdateFinishedTrialError)
-        return False
+        return study.tell(number, state=TrialState.FAIL)
+    except (ValueError, RuntimeError):  # finished: "Cannot tell a … trial", or the storage's
+        return None  # UpdateFinishedTrialError when another worker won the race
 
 
 def pid_alive(pid: int) -> bool:
@@ -266,11 +276,13 @@ class Heartbeats:
     """Records a heartbeat for each of this worker's running trials every ``interval`` seconds,
     from a daemon thread, on storages that have heartbeats (Optuna's RDB storages)."""
 
-    def __init__(self, storage: optuna.storages.BaseStorage) -> None:
+    def __init__(self, storage: optuna.storages.BaseStorage, study_name: str) -> None:
         self._storage = storage
+        self._study_name = study_name
+        self._study_id: int | None = None
         interval = getattr(storage, "get_heartbeat_interval", lambda: None)()
         self._interval = float(interval) if interval else None
-        self._ids: set[int] = set()
+        self._ids: dict[int, int] = {}  # trial number → the storage's trial id
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -278,17 +290,22 @@ class Heartbeats:
             self._thread = threading.Thread(target=self._run, name="heartbeats", daemon=True)
             self._thread.start()
 
-    def add(self, trial_id: int) -> None:
-        """Keep ``trial_id`` alive from now on (its first heartbeat is recorded at once)."""
+    def add(self, number: int) -> None:
+        """Keep trial ``number`` alive from now on (its first heartbeat is recorded at once).
+        A heartbeat is recorded by the storage's trial id (public storage interface; a
+        :class:`optuna.Trial` keeps its id private), looked up once per trial."""
         if self._interval is None:
             return
+        if self._study_id is None:
+            self._study_id = self._storage.get_study_id_from_name(self._study_name)
+        trial_id = self._storage.get_trial_id_from_study_id_trial_number(self._study_id, number)
         with self._lock:
-            self._ids.add(trial_id)
+            self._ids[number] = trial_id
         self._beat(trial_id)
 
-    def discard(self, trial_id: int) -> None:
+    def discard(self, number: int) -> None:
         with self._lock:
-            self._ids.discard(trial_id)
+            self._ids.pop(number, None)
 
     def close(self) -> None:
         self._stop.set()
@@ -299,7 +316,7 @@ class Heartbeats:
         assert self._interval is not None
         while not self._stop.wait(self._interval):
             with self._lock:
-                ids = list(self._ids)
+                ids = list(self._ids.values())
             for trial_id in ids:
                 self._beat(trial_id)
 
