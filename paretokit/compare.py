@@ -194,6 +194,7 @@ def plan_compare(config: CompareConfig) -> ComparePlan:
     # STL runs per (task, seed) like every other run; `paretokit compare stl` trains only them
     names = [m for m in dict.fromkeys(config.methods) if m != "stl"]
     problem = get_problem(config.problem, config.tasks)
+    problem.check_seeds(range(config.seeds))
     shared = _main_task_index(config.options, problem)
     scoped = {m: _main_task_index(o, problem) for m, o in config.method_options.items()}
     options = resolve_options(names, problem.n_tasks, shared, scoped)

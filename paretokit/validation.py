@@ -10,6 +10,7 @@ numbers of a smaller one).
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from paretokit.errors import ParetokitError
@@ -59,3 +60,39 @@ def optional_filter(epochs: Any, batch_size: Any, lr: Any) -> None:
         positive_int(batch_size, "batch size")
     if lr is not None:
         positive_float(lr, "learning rate")
+
+
+_PROBLEM_OPTIONS = re.compile(r"^([A-Za-z_]\w*)\((.*)\)$", re.DOTALL)
+
+
+def problem_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    """A built-in problem's name and options: ``toy(scale=1)`` → ("toy", {"scale": 1}).
+
+    Options are ``key=value`` pairs separated by commas; a value is read as an int, else a
+    float, else ``true``/``false``, else kept as text. A name without parentheses has no
+    options. Anything else in parentheses is a :class:`ParetokitError`.
+    """
+    match = _PROBLEM_OPTIONS.match(spec.strip())
+    if match is None:
+        return spec, {}
+    name, body = match.groups()
+    options: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in body.split(","))):
+        key, eq, text = (s.strip() for s in part.partition("="))
+        if not eq or not key.isidentifier() or not text:
+            raise ParetokitError(
+                f"problem {spec!r}: options are key=value pairs separated by commas, not {part!r}"
+            )
+        if key in options:
+            raise ParetokitError(f"problem {spec!r}: option {key!r} is given twice")
+        options[key] = _option_value(text)
+    return name, options
+
+
+def _option_value(text: str) -> Any:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text.lower(), text)

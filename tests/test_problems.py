@@ -63,7 +63,7 @@ def _assert_disjoint_cover(parts: list[np.ndarray], n: int) -> None:
 # --- registry and class attributes ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["qm9", "multifashion", "multidigits", "synthetic"])
+@pytest.mark.parametrize("name", ["qm9", "multifashion", "multidigits", "synthetic", "toy"])
 def test_builtins_are_registered_with_metadata(name: str) -> None:
     assert name in builtin_problems()
     problem = get_problem(name)  # construction is cheap: no data is loaded

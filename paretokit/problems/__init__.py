@@ -21,6 +21,7 @@ from paretokit.problems._base import (
     TrainDefaults,
     resolve_tasks,
 )
+from paretokit.validation import problem_spec
 
 # name -> "module:class", imported on demand so listing problems stays cheap
 _BUILTINS: dict[str, str] = {
@@ -28,6 +29,7 @@ _BUILTINS: dict[str, str] = {
     "multifashion": "paretokit.problems.multifashion:MultiFashion",
     "multidigits": "paretokit.problems.multidigits:MultiDigits",
     "synthetic": "paretokit.problems.synthetic:Synthetic",
+    "toy": "paretokit.problems.toy:Toy",
 }
 
 DEFAULT_PROBLEM = "qm9"
@@ -67,9 +69,22 @@ def problem_class(name: str) -> type[Problem]:
 
 
 def get_problem(name: str, tasks: int | str | Sequence[str] | None = None) -> Problem:
-    """A problem by built-in name or ``package.module:factory``, with its task selection."""
+    """A problem by built-in name or ``package.module:factory``, with its task selection.
+
+    A built-in name may carry the problem's options: ``toy(scale=1)`` builds
+    ``Toy(tasks=..., scale=1)`` (:func:`paretokit.validation.problem_spec`)."""
     if ":" not in name:
-        return problem_class(name)(tasks=tasks)
+        base, options = problem_spec(name)
+        cls = problem_class(base)
+        try:
+            inspect.signature(cls).bind(tasks=tasks, **options)
+        except TypeError:
+            accepted = [p for p in inspect.signature(cls).parameters if p != "tasks"]
+            raise ProblemError(
+                f"problem {base!r} takes the options {', '.join(accepted) or '(none)'}, "
+                f"not {', '.join(sorted(options))}"
+            ) from None
+        return cls(tasks=tasks, **options)
     factory = _import(name)
     what = f"{name!r} ({type(factory).__name__})"
     if not callable(factory):

@@ -18,8 +18,10 @@ from torch.nn import functional as F
 
 from paretokit.errors import ProblemError
 
-LOSSES = ("mse", "l1", "cross_entropy")
-METRICS = ("mae", "mse", "accuracy")
+LOSSES = ("mse", "l1", "cross_entropy", "value")
+METRICS = ("mae", "mse", "accuracy", "value")
+# "value": the head's output is the loss itself (analytic problems such as ``toy``); its mean
+# over the batch is the loss, and as a metric that mean times the task's ``scale``.
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,8 @@ def task_loss(kind: str, output: Tensor, target: Tensor) -> Tensor:
         return F.l1_loss(output.reshape(-1), target.float())
     if kind == "cross_entropy":
         return F.cross_entropy(output, target.long())
+    if kind == "value":
+        return output.reshape(-1).mean()
     raise ValueError(f"unknown loss {kind!r}")
 
 
@@ -123,6 +127,8 @@ def task_metric(kind: str, output: Tensor, target: Tensor, scale: float = 1.0) -
         return float(((output.reshape(-1) - target.float()) ** 2).mean()) * scale**2
     if kind == "accuracy":
         return float((output.argmax(dim=-1) == target.long()).float().mean())
+    if kind == "value":
+        return float(output.reshape(-1).mean()) * scale
     raise ValueError(f"unknown metric {kind!r}")
 
 
@@ -144,6 +150,10 @@ class Problem(ABC):
     source: ClassVar[str]
     defaults: ClassVar[TrainDefaults]
     default_n_tasks: ClassVar[int | None] = None  # None: all tasks
+    # Record each run's path (losses and all trainable parameters, flattened) at about this
+    # many evenly spaced steps, plus its end point; 0: no trajectory (problems whose
+    # parameters are a handful of numbers, such as ``toy``, set it).
+    trajectory_points: ClassVar[int] = 0
 
     def __init__(self, tasks: int | Sequence[str] | None = None) -> None:
         self._all = tuple(self.available_tasks())
@@ -192,6 +202,16 @@ class Problem(ABC):
         """A fresh model; the caller seeds the RNG before calling for reproducible init."""
         trunk, width = self.build_trunk()
         return MultiTaskModel(trunk, [self.build_head(t, width) for t in self.tasks])
+
+    def build_model_for_seed(self, seed: int) -> MultiTaskModel:
+        """The model a run with training seed ``seed`` starts from; the engine seeds the RNG
+        with ``seed`` first. Default: :meth:`build_model` (the seed acts through the RNG);
+        a problem whose seeds select fixed starting points (``toy``) overrides it."""
+        return self.build_model()
+
+    def check_seeds(self, seeds: Sequence[int]) -> None:
+        """Refuse training seeds the problem cannot honour (:class:`ProblemError`), before any
+        work; every seed is fine by default."""
 
     def losses(self, outputs: Sequence[Tensor], y: Tensor) -> Tensor:
         """Per-task mean training losses, shape (K,)."""

@@ -158,6 +158,7 @@ def _plan(config: SweepConfig) -> _Plan:
     validation.optional_filter(config.epochs, config.batch_size, config.lr)
     validation.seed(config.seed)
     problem = get_problem(config.problem, config.tasks)
+    problem.check_seeds(range(config.seed, config.seed + config.seeds))
     epochs, batch_size, lr = validation.training_budget(
         problem.defaults, config.epochs, config.batch_size, config.lr
     )

@@ -39,7 +39,7 @@ def train_run(
     """
     device = config.device
     data_order = seed_everything(config.seed, device)
-    model = problem.build_model().to(device)
+    model = problem.build_model_for_seed(config.seed).to(device)
     method.reset(config.seed)
     data = splits if splits is not None else to_device(problem.splits(), device)
     run = SingleRun(problem, model, method, config.lr, data["train"])

@@ -118,7 +118,7 @@ def train_population(
     orders, models = [], []
     for seed in groups:  # each seed's data order and initial model, as its train_run draws them
         orders.append(seed_everything(seed, device))
-        models.append(problem.build_model().to(device))
+        models.append(problem.build_model_for_seed(seed).to(device))
     member_group = [groups.index(s) for s in seeds]
     population = make_population(
         problem, models[0], len(weights), path, inits=[models[g] for g in member_group]
