@@ -32,6 +32,7 @@ from paretokit.results import (
     append_results,
     existing_run_ids,
     read_results,
+    trajectory_json,
 )
 from paretokit.study.naming import default_study_name, results_meta
 from paretokit.train import (
@@ -271,6 +272,7 @@ def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None
             record.metrics, record.losses = result.metrics, result.losses
             record.weights = result.mean_weights
             record.train_seconds, record.step_ms = result.train_seconds, result.step_ms
+            record.trajectory = trajectory_json(result.trajectory)
             if result.checkpoint == "best":
                 record.options["checkpoint_epoch"] = result.epoch
         append_results(out, record.rows(), meta)

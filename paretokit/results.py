@@ -48,7 +48,11 @@ EXTRA_COLUMNS = ["epochs", "batch_size", "lr", "options", "trial", "torch", "cre
 OPTIONAL_COLUMNS: dict[str, object] = {
     "threads": -1,  # torch's intra-op CPU threads during the run (-1: not recorded)
     "checkpoint": "last",  # the epoch a run was evaluated at: "last" or "best" (train.epochs)
+    # the run's thinned path as JSON (trajectory_json), for problems that record one (toy);
+    # "" for every other run and in older files
+    "trajectory": "",
 }
+TRAJECTORY_DIGITS = 7  # significant digits kept per number of a stored trajectory
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,7 @@ class RunRecord:
     error: str = ""
     threads: int = -1
     checkpoint: str = "last"
+    trajectory: str = ""  # the run's path as trajectory_json's text ("" for none)
 
     def rows(self) -> list[dict[str, object]]:
         created = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -194,6 +199,7 @@ class RunRecord:
                 "error": self.error,
                 "threads": self.threads,
                 "checkpoint": self.checkpoint,
+                "trajectory": self.trajectory,
             }
             for k, t in enumerate(self.task_names):
                 row[f"w.{t}"] = self.weights[k] if self.weights is not None else math.nan
@@ -201,6 +207,41 @@ class RunRecord:
                 row[f"loss.{t}"] = self.losses[split][k] if self.losses else math.nan
             rows.append(row)
         return rows
+
+
+def trajectory_json(trajectory: dict[str, list] | None) -> str:
+    """A run's path as compact JSON text for the ``trajectory`` column ("" for none): steps,
+    per-point losses (task order) and parameters, each number to
+    :data:`TRAJECTORY_DIGITS` significant digits (NaN/inf as null: strict JSON)."""
+    if not trajectory:
+        return ""
+
+    def num(v: float) -> float | None:
+        return float(f"{v:.{TRAJECTORY_DIGITS}g}") if math.isfinite(v) else None
+
+    return json.dumps(
+        {
+            "step": [int(s) for s in trajectory["step"]],
+            "loss": [[num(v) for v in row] for row in trajectory["loss"]],
+            "x": [[num(v) for v in row] for row in trajectory["x"]],
+        },
+        separators=(",", ":"),
+    )
+
+
+def read_trajectory(text: object) -> dict[str, list] | None:
+    """The path stored in a ``trajectory`` cell: {"step", "loss", "x"} with equally many
+    points, or None for an empty cell; a :class:`ResultsFileError` for anything else."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        d = json.loads(text)
+        n = len(d["step"])
+        if n == 0 or len(d["loss"]) != n or len(d["x"]) != n:
+            raise ValueError(f"{n} steps, {len(d['loss'])} losses, {len(d['x'])} positions")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ResultsFileError(f"a damaged trajectory cell ({exc})") from exc
+    return d
 
 
 @dataclass

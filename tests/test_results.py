@@ -153,3 +153,35 @@ def test_dtypes_are_stable_across_appends(tmp_path):
     frame = R.read_results(path).frame
     assert frame["seed"].dtype == "int64" and frame["metric.a"].dtype == "float64"
     assert pd.isna(frame.loc[frame["run_id"] == "m1", "w.a"]).all()
+
+
+def test_trajectory_round_trip_and_old_files(tmp_path):
+    path = tmp_path / "r.parquet"
+    traj = {"step": [0, 5, 10], "loss": [[1.0, 2.0], [0.123456789, float("nan")], [0.5, 0.25]],
+            "x": [[-8.5, 7.5], [-8.4, 7.4], [1 / 3, -2 / 3]]}  # fmt: skip
+    text = R.trajectory_json(traj)
+    R.append_results(path, record("r1", trajectory=text).rows() + record("r2").rows(), META)
+    frame = R.read_results(path).frame
+    got = R.read_trajectory(frame[frame.run_id == "r1"]["trajectory"].iloc[0])
+    assert got["step"] == [0, 5, 10]
+    assert got["loss"][1] == [0.1234568, None]  # 7 significant digits; NaN is null
+    assert got["x"][2] == pytest.approx([1 / 3, -2 / 3], rel=1e-6)
+    assert R.read_trajectory(frame[frame.run_id == "r2"]["trajectory"].iloc[0]) is None
+    # a file written before the column existed reads as "" (no trajectory)
+    old = tmp_path / "old.parquet"
+    table = pq.read_table(path).drop(["trajectory"])
+    pq.write_table(table, old)
+    frame = R.read_results(old).frame
+    assert list(frame["trajectory"]) == [""] * 4
+    assert all(R.read_trajectory(t) is None for t in frame["trajectory"])
+    # appending to an old file keeps its rows and adds the column
+    R.append_results(old, record("r3", trajectory=text).rows(), META)
+    frame = R.read_results(old).frame
+    assert R.read_trajectory(frame[frame.run_id == "r3"]["trajectory"].iloc[0])["step"] == [
+        0,
+        5,
+        10,
+    ]
+    for bad in ('{"step": [0], "loss": [], "x": [[0, 0]]}', "not json", '{"step": []}'):
+        with pytest.raises(ResultsFileError, match="damaged trajectory"):
+            R.read_trajectory(bad)

@@ -207,3 +207,52 @@ def test_ls_run_from_the_origin_moves_toward_the_front() -> None:
     assert result.steps == 2000
     assert result.metrics["val"] == result.metrics["test"]  # val and test: the end point
     assert np.all(end < start - 1.0 * np.array([0.1, 1.0]))  # both losses fell by a lot
+
+
+# --- trajectories ----------------------------------------------------------------------------
+
+
+def test_run_records_its_path_exactly_paired() -> None:
+    """At most trajectory_points + 1 points; point i is (x_t, f(x_t)): the recorded losses
+    are the toy's losses at the recorded positions; the path starts at the seed's start and
+    ends at the end point that val/test report."""
+    problem = get_problem("toy")
+    cfg = RunConfig(epochs=1, batch_size=1, lr=1e-3, seed=3, device=torch.device("cpu"))
+    result = train_run(problem, get_method("mgda", 2), cfg)
+    path = result.trajectory
+    assert path is not None and len(path["step"]) <= problem.trajectory_points + 1
+    assert path["step"][0] == 0 and path["step"][-1] == result.steps == 1000
+    assert np.all(np.diff(path["step"]) > 0)
+    assert path["x"][0] == list(toy.STARTS[3])
+    x, f = np.array(path["x"]), np.array(path["loss"])
+    assert np.allclose(f, toy.losses(x), rtol=1e-5, atol=1e-6)  # float32 training
+    assert path["loss"][-1] == pytest.approx(result.metrics["val"], rel=1e-6)
+    assert np.linalg.norm(x[-1] - x[0]) > 0.5  # it moved (~1e-3 per Adam step)
+
+
+def test_population_paths_match_sequential_runs() -> None:
+    """An LS sweep population's members record the paths their sequential runs record."""
+    from paretokit.methods._fixed import FixedWeights
+    from paretokit.train import train_population
+
+    problem = get_problem("toy")
+    cfg = RunConfig(epochs=1, batch_size=2, lr=1e-3, seed=0, device=torch.device("cpu"))
+    weights = [[0.2, 0.8], [0.9, 0.1]]
+    seeds = [0, 4]
+    members = train_population(problem, weights, cfg, seeds=seeds)
+    for w, s, member in zip(weights, seeds, members):
+        alone = train_run(
+            problem, FixedWeights(2, weights=w), RunConfig(**{**cfg.__dict__, "seed": s})
+        )
+        assert member.trajectory["step"] == alone.trajectory["step"]
+        assert np.allclose(member.trajectory["x"], alone.trajectory["x"], rtol=1e-5, atol=1e-5)
+        assert np.allclose(
+            member.trajectory["loss"], alone.trajectory["loss"], rtol=1e-5, atol=1e-5
+        )
+
+
+def test_problems_without_paths_record_none() -> None:
+    problem = get_problem("synthetic", 2)
+    problem_small = type(problem)(tasks=2, n_samples=200)
+    cfg = RunConfig(epochs=1, batch_size=64, lr=1e-3, seed=0, device=torch.device("cpu"))
+    assert train_run(problem_small, get_method("ls", 2), cfg).trajectory is None

@@ -20,7 +20,7 @@ from optuna.trial import Trial, TrialState
 from paretokit.errors import MethodError
 from paretokit.methods._fixed import FixedWeights
 from paretokit.problems import Problem, Split
-from paretokit.results import STATUS_FAILED, RunRecord
+from paretokit.results import STATUS_FAILED, RunRecord, trajectory_json
 from paretokit.sampling import suggest_weights
 from paretokit.study import records as stored
 from paretokit.study import workers
@@ -99,6 +99,7 @@ class Batch:
                 assert isinstance(result, RunResult)
                 record.metrics, record.losses = result.metrics, result.losses
                 record.train_seconds, record.step_ms = result.train_seconds, result.step_ms
+                record.trajectory = trajectory_json(result.trajectory)
                 if result.checkpoint == "best":
                     record.options["checkpoint_epoch"] = result.epoch
             records.append(record)

@@ -37,6 +37,7 @@ from torch import Tensor
 
 from paretokit.errors import ParetokitError, TrainingDiverged
 from paretokit.problems import Problem, Split
+from paretokit.train.trajectory import Recorder
 
 CHECKPOINTS = ("last", "best")
 
@@ -70,6 +71,8 @@ class RunResult:
     epoch_losses: list[list[float]] = field(default_factory=list)
     checkpoint: str = "last"
     epoch: int = 0  # the epoch whose parameters were evaluated
+    # the thinned path (train.trajectory), for problems with trajectory_points > 0
+    trajectory: dict[str, list] | None = None
 
 
 def check_checkpoint(checkpoint: str) -> str:
@@ -106,6 +109,11 @@ class Members(ABC):
     def mean_weights(self, m: int) -> list[float] | None:
         """Member ``m``'s mean normalized loss weights over the steps, if it has any."""
         return None
+
+    def positions(self) -> Tensor:
+        """Every member's trainable parameters, flattened (P, D): the points of a
+        trajectory (:mod:`paretokit.train.trajectory`)."""
+        raise NotImplementedError(f"{type(self).__name__} does not record trajectories")
 
     def train(self, mode: bool = True) -> None:
         """Switch the members to training (or evaluation) mode."""
@@ -145,6 +153,10 @@ def run_epochs(
     hib = [t.higher_is_better for t in problem.tasks]
     n = len(data["train"])
     steps = 0
+    recorder = None
+    if problem.trajectory_points > 0:
+        total = config.epochs * math.ceil(n / config.batch_size)
+        recorder = Recorder(p, total, problem.trajectory_points)
     epoch_losses: list[list[list[float]]] = [[] for _ in range(p)]
     diverged: dict[int, TrainingDiverged] = {}
     first: list[list[float] | None] = [None] * p
@@ -158,7 +170,11 @@ def run_epochs(
         loss_sum = torch.zeros(p, k, dtype=torch.float64, device=device)
         batches = 0
         for i in range(0, n, config.batch_size):
-            loss_sum += members.step([perm[i : i + config.batch_size] for perm in perms]).double()
+            before = members.positions() if recorder and recorder.due(steps) else None
+            losses = members.step([perm[i : i + config.batch_size] for perm in perms])
+            loss_sum += losses.double()
+            if before is not None:
+                recorder.add(steps, before, losses)  # type: ignore[union-attr]
             batches += 1
             steps += 1
         mean_device = loss_sum / batches
@@ -195,6 +211,9 @@ def run_epochs(
             on_epoch(epoch, config.epochs)
     _sync(device)
     wall = time.perf_counter() - start
+    if recorder is not None:  # the end point, before a best checkpoint is put back
+        end_losses = [losses for _, losses in members.evaluate(data["train"])]
+        recorder.add(steps, members.positions(), torch.tensor(end_losses))
     if config.checkpoint == "best":
         members.restore()
     evaluated = {s: members.evaluate(data[s]) for s in ("val", "test")}
@@ -215,6 +234,7 @@ def run_epochs(
                 epoch_losses=epoch_losses[m],
                 checkpoint=config.checkpoint,
                 epoch=chosen,
+                trajectory=recorder.member(m) if recorder is not None else None,
             )
         )
     return results

@@ -20,6 +20,7 @@ from paretokit.problems import MultiTaskModel, Problem, Split
 from paretokit.train.epochs import EpochCallback, Members, RunConfig, RunResult, run_epochs
 from paretokit.train.gradients import TaskJacobian, assign_flat_grad, flatten_rows
 from paretokit.train.seeding import seed_everything
+from paretokit.train.trajectory import flat_positions
 
 EVAL_BATCH = 8192
 
@@ -87,6 +88,9 @@ class SingleRun(Members):
         if not self.weight_steps:
             return None
         return (self.weight_sum / self.weight_steps).tolist()
+
+    def positions(self) -> Tensor:
+        return flat_positions([p for p in self.model.parameters() if p.requires_grad], 1)
 
     def train(self, mode: bool = True) -> None:
         self.model.train(mode)

@@ -53,6 +53,7 @@ from paretokit.problems import MultiTaskModel, Problem, Split
 from paretokit.train.epochs import EpochCallback, Members, RunConfig, RunResult, run_epochs
 from paretokit.train.loop import EVAL_BATCH, make_adam, to_device
 from paretokit.train.seeding import seed_everything
+from paretokit.train.trajectory import flat_positions
 
 PATHS = ("auto", "linear", "vmap", "loop")
 CPU_DEFAULT_POPULATION = 16
@@ -223,6 +224,9 @@ class _PopulationRun(Members):
 
     def mean_weights(self, m: int) -> list[float] | None:
         return self.reported[m].tolist()
+
+    def positions(self) -> Tensor:
+        return flat_positions(self.population.parameters(), self.n_members)
 
     def train(self, mode: bool = True) -> None:
         self.population.train(mode)
