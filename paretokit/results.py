@@ -9,19 +9,18 @@ metric's name, unit and direction, so every reader needs nothing else.
 
 Writes are atomic (temporary file in the same folder, then ``os.replace``) and serialized by
 an advisory lock on ``.<file>.lock``, so a crash never leaves a corrupt file and concurrent
-workers on one machine never lose each other's rows.
+workers on one machine never lose each other's rows. A sweep appends its batches as small parts
+beside the file at the cost of the batch (:class:`~paretokit.results_append.ResultsAppender`,
+:mod:`paretokit.results_store`); every reader reads the file and its parts as one table.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import math
 import os
 import sys
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
@@ -29,9 +28,9 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from paretokit import __version__
+from paretokit import results_store as store
 from paretokit.errors import ResultsFileError
 
 FORMAT_VERSION = 1
@@ -265,57 +264,74 @@ class Results:
 
 
 def read_results(path: str | os.PathLike[str]) -> Results:
-    """Read and validate a results file; a clear :class:`ResultsFileError` otherwise."""
+    """Read and validate a results file, with the parts appended to it since it was last
+    written whole (:mod:`paretokit.results_store`); a clear :class:`ResultsFileError`
+    otherwise."""
     path = Path(path)
     if not path.exists():
         raise ResultsFileError(f"results file {str(path)!r} does not exist")
     if path.is_dir():
         raise ResultsFileError(f"{str(path)!r} is a folder, not a results file")
     try:
-        table = pq.read_table(path)
+        main, parts = store.read_snapshot(store.target(path))
     except (OSError, pa.ArrowException) as exc:
         raise ResultsFileError(f"{str(path)!r} is not a readable Parquet file ({exc})") from exc
+    assert main is not None  # it exists
+    meta = _table_meta(main, str(path))
+    frames = [_table_frame(main, meta, str(path))]
+    for part, table in parts:
+        if _table_meta(table, str(part)) != meta:
+            raise ResultsFileError(f"{str(part)!r}, a part of {str(path)!r}, holds other tasks")
+        frames.append(_table_frame(table, meta, str(part)))
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return Results(_one_row_per_key(frame, meta, str(path)), meta)
+
+
+def _table_meta(table: pa.Table, source: str) -> ResultsMeta:
     raw = (table.schema.metadata or {}).get(META_KEY)
     if raw is None:
         raise ResultsFileError(
-            f"{str(path)!r} is a Parquet file but not a paretokit results file (no paretokit metadata)"
+            f"{source!r} is a Parquet file but not a paretokit results file (no paretokit metadata)"
         )
     try:
-        meta = ResultsMeta.from_json(raw)
+        return ResultsMeta.from_json(raw)
     except (ValueError, KeyError, TypeError, AttributeError, ResultsFileError) as exc:
-        raise ResultsFileError(f"{str(path)!r} has damaged paretokit metadata ({exc})") from exc
+        raise ResultsFileError(f"{source!r} has damaged paretokit metadata ({exc})") from exc
+
+
+def _table_frame(table: pa.Table, meta: ResultsMeta, source: str) -> pd.DataFrame:
+    """The rows of one table, checked: every column there (optional ones defaulted), numbers
+    in the numeric columns, known kinds and splits."""
     frame = table.to_pandas()
     for c, default in OPTIONAL_COLUMNS.items():
         if c not in frame.columns:
             frame[c] = default
     missing = [c for c in columns_for(meta.task_names) if c not in frame.columns]
     if missing:
-        raise ResultsFileError(f"{str(path)!r} lacks column(s): {', '.join(missing)}")
+        raise ResultsFileError(f"{source!r} lacks column(s): {', '.join(missing)}")
     floats, ints = _numeric_columns(meta)
     text = [c for c in floats + ints if not pd.api.types.is_numeric_dtype(frame[c])]
     if text:
         raise ResultsFileError(
-            f"{str(path)!r} holds non-numbers in numeric column(s) {', '.join(text)} "
+            f"{source!r} holds non-numbers in numeric column(s) {', '.join(text)} "
             f"(e.g. {text[0]} = {frame[text[0]].iloc[0]!r}): not a file paretokit wrote"
         )
     bad_kind = set(frame["kind"].unique()) - set(KINDS)
     bad_split = set(frame["split"].unique()) - set(SPLITS)
     if bad_kind or bad_split:
-        raise ResultsFileError(
-            f"{str(path)!r} has unknown kind/split values: {bad_kind | bad_split}"
-        )
-    return Results(_one_row_per_key(frame, meta, str(path)), meta)
+        raise ResultsFileError(f"{source!r} has unknown kind/split values: {bad_kind | bad_split}")
+    return frame
 
 
 def _one_row_per_key(frame: pd.DataFrame, meta: ResultsMeta, source: str) -> pd.DataFrame:
     """The rule of :func:`merge_results`, applied to one file: rows that repeat a
-    (run_id, split) key with the same run (see :func:`_check_same_runs`) are dropped, keeping
+    (run_id, split) key with the same run (see :func:`check_same_runs`) are dropped, keeping
     the first; a key held by two different runs is a :class:`ResultsFileError`. (A file
     written by paretokit never repeats a key; a hand-made concatenation may.)"""
     dup = frame.duplicated(subset=["run_id", "split"], keep="first")
     if not dup.any():
         return frame
-    _check_same_runs(frame.assign(_source=source), meta)
+    check_same_runs(frame.assign(_source=source), meta)
     return frame[~dup].reset_index(drop=True)
 
 
@@ -331,24 +347,19 @@ def append_results(
     :class:`ResultsFileError` naming the run, never a silent choice. The file's problem and
     task order must match ``meta``.
     """
-    path = _target(path)
-    with _locked(path):
+    path = store.target(path)
+    with store.locked(path):
+        parts = store.list_parts(path) if path.exists() else []
         if path.exists():
             existing = read_results(path)
-            if existing.meta != meta:
-                raise ResultsFileError(
-                    f"{str(path)!r} holds results for {existing.meta.problem} with tasks "
-                    f"{','.join(existing.meta.task_names)}, not {meta.problem} with tasks "
-                    f"{','.join(meta.task_names)}: write to another --out file"
-                )
+            check_same_meta(existing.meta, meta, path)
             frame = existing.frame
         else:
             frame = pd.DataFrame(columns=columns_for(meta.task_names))
-        new = pd.DataFrame(list(rows), columns=columns_for(meta.task_names))
-        new = _one_row_per_key(new, meta, "the new rows")
+        new = new_rows(rows, meta)
         seen = set(zip(frame["run_id"], frame["split"]))
         if seen.intersection(zip(new["run_id"], new["split"])):
-            _check_same_runs(
+            check_same_runs(
                 pd.concat(
                     [frame.assign(_source=str(path)), new.assign(_source="the new rows")],
                     ignore_index=True,
@@ -356,12 +367,30 @@ def append_results(
                 meta,
             )
         keep = [(r, s) not in seen for r, s in zip(new["run_id"], new["split"])]
-        new = new[keep].drop_duplicates(subset=["run_id", "split"])
-        if new.empty and path.exists():
+        new = new[keep]
+        if new.empty and path.exists() and not parts:
             return 0
         merged = pd.concat([frame, new], ignore_index=True) if len(frame) else new
-        _write_atomic(path, merged.reset_index(drop=True), meta)
+        write_whole(path, merged.reset_index(drop=True), meta)
+        store.remove(path, parts)  # folded into the file just written
         return len(new)
+
+
+def new_rows(rows: Sequence[dict[str, object]], meta: ResultsMeta) -> pd.DataFrame:
+    """Rows to append as a frame of the file's columns, one row per (run_id, split) (a key
+    given twice must be the same run, see :func:`check_same_runs`)."""
+    new = pd.DataFrame(list(rows), columns=columns_for(meta.task_names))
+    return _one_row_per_key(new, meta, "the new rows").drop_duplicates(subset=["run_id", "split"])
+
+
+def check_same_meta(held: ResultsMeta, meta: ResultsMeta, path: Path) -> None:
+    """A file takes rows of its own problem and task order only."""
+    if held != meta:
+        raise ResultsFileError(
+            f"{str(path)!r} holds results for {held.problem} with tasks "
+            f"{','.join(held.task_names)}, not {meta.problem} with tasks "
+            f"{','.join(meta.task_names)}: write to another --out file"
+        )
 
 
 def existing_run_ids(path: str | os.PathLike[str]) -> set[str]:
@@ -387,9 +416,10 @@ def merge_results(
     """
     if not paths:
         raise ResultsFileError("nothing to merge: name at least one results file")
-    out = _target(out)
+    out = store.target(out)
     inputs = [Path(p) for p in paths]
-    with _locked(out):
+    with store.locked(out):
+        folded = store.list_parts(out) if out.exists() else []
         resolved = {p.resolve() for p in inputs}
         sources = ([out] if out.exists() and out.resolve() not in resolved else []) + inputs
         files = [(p, read_results(p)) for p in sources]
@@ -406,17 +436,18 @@ def merge_results(
         frame = pd.concat(
             [res.frame.assign(_source=str(path)) for path, res in files], ignore_index=True
         )
-        _check_same_runs(frame, meta)
+        check_same_runs(frame, meta)
         dup = frame.duplicated(subset=["run_id", "split"], keep="first")
         merged = frame[~dup].drop(columns="_source").reset_index(drop=True)
-        _write_atomic(out, merged, meta)
+        write_whole(out, merged, meta)
+        store.remove(out, folded)  # read above (as part of out, or of an input that is out)
         return len(merged), int(dup.sum())
 
 
 SAME_RUN_COLUMNS = ("problem", "kind", "method", "seed", "epochs", "batch_size", "lr", "status")
 
 
-def _check_same_runs(frame: pd.DataFrame, meta: ResultsMeta) -> None:
+def check_same_runs(frame: pd.DataFrame, meta: ResultsMeta) -> None:
     """Rows that share (run_id, split) must be the same run: same setting (problem, kind,
     method, seed, epochs, batch size, lr), weights, metrics, losses and status (NaN equals
     NaN); ``created``, versions and timings may differ."""
@@ -454,33 +485,17 @@ def _show(value: object) -> str:
     return f"{value:.6g}" if isinstance(value, float) else repr(value)
 
 
-def _write_atomic(path: Path, frame: pd.DataFrame, meta: ResultsMeta) -> None:
+def to_table(frame: pd.DataFrame, meta: ResultsMeta) -> pa.Table:
+    """The Parquet table of a frame of results rows: fixed column types, the metadata."""
     table = pa.Table.from_pandas(_typed(frame, meta), preserve_index=False)
-    table = table.replace_schema_metadata(
+    return table.replace_schema_metadata(
         {**(table.schema.metadata or {}), META_KEY: meta.to_json()}
     )
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    except OSError as exc:
-        raise ResultsFileError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            pq.write_table(table, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual file mode
-        os.replace(tmp, path)
-    except OSError as exc:  # e.g. [Errno 28] No space left on device: the old file is intact
-        Path(tmp).unlink(missing_ok=True)
-        kept = "left unchanged" if path.exists() else "not created"
-        raise ResultsFileError(
-            f"cannot write {str(path)!r}: {exc.strerror or exc} (the file is {kept})"
-        ) from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+
+def write_whole(path: Path, frame: pd.DataFrame, meta: ResultsMeta) -> None:
+    """Write the whole file atomically (the caller holds the lock)."""
+    store.write_table_atomic(path, to_table(frame, meta))
 
 
 def _numeric_columns(meta: ResultsMeta) -> tuple[list[str], list[str]]:
@@ -518,42 +533,3 @@ def _torch_version() -> str:
         return version("torch")
     except PackageNotFoundError:
         return ""
-
-
-def _target(path: str | os.PathLike[str]) -> Path:
-    """The file a path names, symlinks resolved once: the lock and the atomic replace act on
-    the target, so a link stays a link and writers through a link and through its target
-    share one lock."""
-    return Path(os.path.realpath(path))
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive advisory lock on ``.<file>.lock`` beside ``path``; the lock file is
-    removed again on the way out, so none is left beside the user's file.
-
-    Removing a lock file safely: it is unlinked only by its holder, while holding it, and a
-    process that obtained a lock checks that the file it locked is still the one at the path
-    (same inode), else it locks afresh; so at most one process holds the lock of the current
-    file, and a waiter on a removed file never proceeds.
-    """
-    lock = path.with_name(f".{path.name}.lock")
-    while True:
-        try:
-            fh = open(lock, "a")
-        except OSError as exc:
-            raise ResultsFileError(f"cannot write next to {str(path)!r}: {exc}") from exc
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            current = os.stat(lock).st_ino == os.fstat(fh.fileno()).st_ino
-        except FileNotFoundError:
-            current = False
-        if current:
-            break
-        fh.close()  # the holder before us removed this file: lock the one at the path now
-    with fh:
-        try:
-            yield
-        finally:
-            lock.unlink(missing_ok=True)
-            fcntl.flock(fh, fcntl.LOCK_UN)

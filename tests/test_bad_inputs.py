@@ -15,7 +15,6 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from paretokit import results as R
 from paretokit.cli import app
 from paretokit.results import ResultsMeta, RunRecord, TaskMeta, append_results, read_results
 
@@ -94,7 +93,7 @@ def test_disk_full_while_writing_results_is_one_line_and_keeps_the_old_file(tmp_
         where.write(b"PAR1 a bit")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(R.pq, "write_table", full)
+    monkeypatch.setattr("pyarrow.parquet.write_table", full)
     assert_user_error(run("merge", a, "-o", out), "No space left on device", "left unchanged")
     assert out.read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]

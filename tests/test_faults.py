@@ -229,7 +229,7 @@ def test_crash_while_writing_results_leaves_the_old_file_and_loses_no_trial(tmp_
         where.write(b"PAR1 half a file")
         raise OSError("disk died mid-write")
 
-    monkeypatch.setattr(paretokit.results.pq, "write_table", crash)
+    monkeypatch.setattr("pyarrow.parquet.write_table", crash)
     with pytest.raises(paretokit.results.ResultsFileError, match="disk died.*left unchanged"):
         run_sweep(sweep_config(tmp_path, trials=3))
     assert path.read_bytes() == before  # untouched, still readable

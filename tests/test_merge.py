@@ -107,7 +107,7 @@ def test_crash_while_merging_leaves_the_output_intact(tmp_path, monkeypatch):
         where.write(b"PAR1 half a file")
         raise OSError("disk full")
 
-    monkeypatch.setattr(R.pq, "write_table", crash)
+    monkeypatch.setattr("pyarrow.parquet.write_table", crash)
     with pytest.raises(ResultsFileError, match="disk full.*left unchanged"):
         R.merge_results([a], out)
     assert out.read_bytes() == before

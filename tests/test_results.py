@@ -112,7 +112,7 @@ def test_crash_mid_write_leaves_old_file_intact(tmp_path, monkeypatch):
         where.write(b"PAR1 half a file")
         raise OSError("disk full")
 
-    monkeypatch.setattr(R.pq, "write_table", crash)
+    monkeypatch.setattr("pyarrow.parquet.write_table", crash)
     with pytest.raises(ResultsFileError, match="disk full.*left unchanged"):
         R.append_results(path, record("r2").rows(), META)
     assert path.read_bytes() == before

@@ -1,9 +1,8 @@
 """A study's results rows into a results file: after every batch, and ``paretokit export``.
 
 The study in the Optuna storage is the source of truth (:mod:`paretokit.study.records`); the
-results file is brought up to date from it (atomically,
-:func:`~paretokit.results.append_results`), so a crash between the two never loses or
-duplicates a row, and :func:`export_study` gathers every worker's rows of a multi-machine
+results file is brought up to date from it after every batch (atomically, at the cost of the
+batch: :class:`StudySync`), so a crash between the two never loses or duplicates a row, and :func:`export_study` gathers every worker's rows of a multi-machine
 sweep in one file from the storage alone.
 """
 
@@ -14,7 +13,8 @@ from pathlib import Path
 import optuna
 
 from paretokit.errors import ParetokitError, mask_password
-from paretokit.results import ResultsMeta, append_results, existing_run_ids, read_results
+from paretokit.results import ResultsMeta, read_results
+from paretokit.results_append import ResultsAppender
 from paretokit.study.opening import load_study
 from paretokit.study.records import study_meta, study_records
 from paretokit.study.storage import require_existing
@@ -34,20 +34,40 @@ def export_study(
     exist (an SQLite or journal file path) is refused, never created empty."""
     require_existing(storage_url)
     study = load_study(storage_url, study_name)
-    return sync_results(study, Path(out), study_meta(study, allow_import), check=True)
+    with StudySync(study, Path(out), study_meta(study, allow_import)) as sync:
+        return sync(check=True)
 
 
-def sync_results(study: optuna.Study, out: Path, meta: ResultsMeta, check: bool = False) -> int:
-    """Write the rows of every finished trial that the results file does not hold yet; returns
-    the number of rows written. With ``check``, the runs the file already holds are compared
-    with the study's too: a row with the id of one of its runs must be that run
-    (:func:`~paretokit.results.append_results` refuses another run under the same id)."""
-    have = set() if check else existing_run_ids(out)
-    rows = []
-    for record in study_records(study, meta):
-        if record.run_id not in have:
-            rows.extend(record.rows())
-    return append_results(out, rows, meta) if rows else 0
+class StudySync:
+    """Brings a results file up to date with a study, call after call, each at the cost of
+    what finished since the last call: the records of trials not synced yet are read, and
+    appended with a :class:`~paretokit.results_append.ResultsAppender` (whose parts are folded
+    into the file when the sync is closed)."""
+
+    def __init__(self, study: optuna.Study, out: Path, meta: ResultsMeta) -> None:
+        self.study, self.meta = study, meta
+        self.appender = ResultsAppender(out, meta)
+        self.synced: set[int] = set()  # trials whose rows the file holds
+
+    def __call__(self, check: bool = False) -> int:
+        """Write the rows of every finished trial that the file does not hold yet; returns the
+        number of rows written. With ``check``, rows whose run ids the file holds are compared
+        with the study's: a row with the id of one of its runs must be that run (another run
+        under the same id is refused, see :func:`~paretokit.results.append_results`)."""
+        records, numbers = study_records(self.study, self.meta, skip=self.synced)
+        rows = [row for record in records for row in record.rows()]
+        written = self.appender.append(rows, check=check) if rows else 0
+        self.synced.update(numbers)
+        return written
+
+    def close(self) -> None:
+        self.appender.close()
+
+    def __enter__(self) -> StudySync:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.appender.__exit__(*exc_info)  # type: ignore[arg-type]
 
 
 def check_file_is_this_study(study: optuna.Study, out: Path, storage_url: str) -> None:
@@ -61,7 +81,7 @@ def check_file_is_this_study(study: optuna.Study, out: Path, storage_url: str) -
     ours = frame[(frame["study"] == study.study_name) & (frame["kind"] == "sweep")]
     if ours.empty:
         return
-    known = {r.run_id for r in study_records(study)}
+    known = {r.run_id for r in study_records(study)[0]}
     foreign = sorted(set(ours["run_id"]) - known)
     if foreign:
         shown = ", ".join(foreign[:3]) + (

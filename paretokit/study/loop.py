@@ -39,7 +39,8 @@ any worker. Ctrl-C fails the trials in training and queues them again, so re-run
 command continues where it stopped.
 
 **Results.** The study is the source of truth and the results file is brought up to date from
-it after every batch (:mod:`paretokit.study.export`).
+it after every batch, at the cost of the batch (:class:`~paretokit.study.export.StudySync`);
+the batches' parts are folded into the file when the sweep ends.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ from paretokit.sampling import ALIASES, make_sampler
 from paretokit.study import workers
 from paretokit.study.batch import Batch
 from paretokit.study.config import SweepCallbacks, SweepConfig, SweepOutcome
-from paretokit.study.export import check_file_is_this_study, sync_results
+from paretokit.study.export import StudySync, check_file_is_this_study
 from paretokit.study.naming import default_study_name, results_meta, study_setting
 from paretokit.study.opening import OpenedStudy, open_study
 from paretokit.study.sampler_check import sampling_setting
@@ -118,15 +119,16 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
     workers.register(opened.storage, study)  # before any ask: see workers.recover_ownerless
     _recover(opened)
     check_file_is_this_study(study, plan.out, plan.storage_url)
-    sync_results(study, plan.out, plan.meta, check=True)
-    batch = _batch(plan, study, cb)
-    if cb.on_start:
-        cb.on_start(plan.study_name, workers.trial_counts(study), config.trials)
-    new_trials = _run_batches(opened, batch, plan, cb)
-    counts = workers.trial_counts(study)
-    if cb.on_progress:
-        cb.on_progress(counts)
-    sync_results(study, plan.out, plan.meta)  # e.g. rows another worker finished meanwhile
+    with StudySync(study, plan.out, plan.meta) as sync:  # folds its parts into the file on exit
+        sync(check=True)
+        batch = _batch(plan, study, cb)
+        if cb.on_start:
+            cb.on_start(plan.study_name, workers.trial_counts(study), config.trials)
+        new_trials = _run_batches(opened, batch, plan, cb, sync)
+        counts = workers.trial_counts(study)
+        if cb.on_progress:
+            cb.on_progress(counts)
+        sync()  # e.g. rows another worker finished meanwhile
     results = read_results(plan.out) if plan.out.exists() else None
     frontier = (
         analysis.sweep_frontier(results, "val", plan.study_name)
@@ -229,10 +231,12 @@ def _batch(plan: _Plan, study: optuna.Study, cb: SweepCallbacks) -> Batch:
     )
 
 
-def _run_batches(opened: OpenedStudy, batch: Batch, plan: _Plan, cb: SweepCallbacks) -> int:
+def _run_batches(
+    opened: OpenedStudy, batch: Batch, plan: _Plan, cb: SweepCallbacks, sync: StudySync
+) -> int:
     """Ask, train and tell batches until the study-wide budget is met; returns how many trials
     this worker finished. Ctrl-C or a crash queues the trials in training again at once."""
-    study, out, meta = opened.study, plan.out, plan.meta
+    study = opened.study
     budget, count_failed = plan.config.trials, plan.config.count_failed
     new_trials = 0
     heartbeats = workers.Heartbeats(opened.storage, study.study_name)
@@ -246,7 +250,7 @@ def _run_batches(opened: OpenedStudy, batch: Batch, plan: _Plan, cb: SweepCallba
             if counts.counted(count_failed) >= budget:
                 return new_trials
             if not count_failed and counts.failed >= budget:
-                sync_results(study, out, meta)
+                sync()
                 raise ParetokitError(_too_many_failures(study, counts, budget))
             trials = ask(study, plan.population, budget, count_failed, heartbeats, cb.on_ask)
             if not trials:  # every slot is held by another worker's running trial
@@ -258,7 +262,7 @@ def _run_batches(opened: OpenedStudy, batch: Batch, plan: _Plan, cb: SweepCallba
             for t in trials:
                 heartbeats.discard(t.number)
             trials = []
-            sync_results(study, out, meta)
+            sync()
     except BaseException:
         with contextlib.suppress(Exception):  # the storage may be what failed
             workers.give_back(study, trials)

@@ -9,6 +9,7 @@ metadata (:data:`META`), so a file can be rebuilt from the storage alone, withou
 from __future__ import annotations
 
 import json
+from collections.abc import Container
 from dataclasses import asdict
 from typing import Any
 
@@ -32,14 +33,20 @@ def encode(records: list[RunRecord]) -> str:
     return json.dumps([asdict(r) for r in records])
 
 
-def study_records(study: optuna.Study, meta: ResultsMeta | None = None) -> list[RunRecord]:
+def study_records(
+    study: optuna.Study, meta: ResultsMeta | None = None, skip: Container[int] = ()
+) -> tuple[list[RunRecord], list[int]]:
     """The run records of the study's finished trials (complete, or failed with a reason),
-    each checked against ``meta`` (problem, tasks, one value per task) when given."""
-    records = []
+    each checked against ``meta`` (problem, tasks, one value per task) when given, and the
+    numbers of the trials they come from; trials numbered in ``skip`` are not read."""
+    records, numbers = [], []
     for t in study.get_trials(deepcopy=False):
+        if t.number in skip:
+            continue
         raw = t.user_attrs.get(RECORD)
         if raw is None or not (t.state == TrialState.COMPLETE or workers.failed_with_reason(t)):
             continue
+        numbers.append(t.number)
         try:
             records.extend(_decode(raw, meta))
         except (TypeError, ValueError) as exc:
@@ -47,7 +54,7 @@ def study_records(study: optuna.Study, meta: ResultsMeta | None = None) -> list[
                 f"trial {t.number} of study {study.study_name!r} holds a damaged run record "
                 f"({first_line(exc)})"
             ) from exc
-    return records
+    return records, numbers
 
 
 def _decode(raw: Any, meta: ResultsMeta | None) -> list[RunRecord]:
