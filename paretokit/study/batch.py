@@ -47,6 +47,9 @@ class Batch:
         a failed seed. More: one population of every (trial, seed) pair."""
         cb = self.callbacks
         weights = [suggest_weights(t, self.problem.n_tasks) for t in trials]
+        for trial, w in zip(trials, weights):  # the weights as optuna-dashboard shows them
+            for task, value in zip(self.problem.task_names, w):
+                trial.set_user_attr(f"w.{task}", value)
         if cb.on_batch_start:
             cb.on_batch_start([t.number for t in trials], weights)
         # results[i][j]: trial i, seed j

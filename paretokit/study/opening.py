@@ -9,6 +9,7 @@ heartbeats), so a study is opened together with the storage object it was opened
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 
 import optuna
@@ -69,7 +70,21 @@ def open_study(
     check_sampling(study, storage_url, sampling)
     if META not in study.user_attrs:
         study.set_user_attr(META, json.loads(meta.to_json()))
+    names = metric_names(meta)
+    if study.metric_names != names:  # what optuna-dashboard labels the objectives with
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.set_metric_names(names)
     return OpenedStudy(study, storage)
+
+
+def metric_names(meta: ResultsMeta) -> list[str]:
+    """The study's objective names: task, metric, unit and direction, e.g.
+    ``"U0: mae [eV] (minimize)"`` (optuna-dashboard shows them on its axes and tables)."""
+    return [
+        f"{t.name}: {t.metric}{f' [{t.unit}]' if t.unit else ''} ({t.direction})"
+        for t in meta.tasks
+    ]
 
 
 def load_study(storage_url: str, name: str) -> optuna.Study:
