@@ -16,7 +16,6 @@ from paretokit.errors import ParetokitError
 from paretokit.sampling import (
     SAMPLERS,
     AdaptiveSampler,
-    _outer_vertex,
     lattice,
     lattice_order,
     lattice_resolution,
@@ -28,6 +27,7 @@ from paretokit.sampling import (
     trial_weights,
     weights_to_params,
 )
+from paretokit.sampling.adaptive import _outer_vertex
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 
