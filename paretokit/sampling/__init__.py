@@ -1,19 +1,11 @@
 """Samplers of the weight simplex: where a sweep puts its next loss weights.
 
-One module per concept: :mod:`~paretokit.sampling.simplex` (the parametrization below),
+**One parametrization for every sampler** (:mod:`~paretokit.sampling.simplex`): a trial
+suggests K numbers ``u_k ∈ [0, 1]`` (Optuna parameters ``u0 … u{K−1}``) and trains on
+``w ∝ −log(1 − u)``, uniform on the simplex for uniform u; samplers that choose weights
+directly store the ``u`` that reproduce them. One module per sampler family:
 :mod:`~paretokit.sampling.simple` (Dirichlet, Sobol), :mod:`~paretokit.sampling.grid`,
-:mod:`~paretokit.sampling.adaptive`, and :mod:`~paretokit.sampling.make` (by name).
-
-**One parametrization for every sampler.** A trial suggests K numbers ``u_k ∈ [0, 1]`` (Optuna
-parameters ``u0 … u{K−1}``) and trains on the weights
-
-    E_k = −log(1 − u_k),    w = E / Σ_j E_j.
-
-For independent uniform u_k, E_k ~ Exp(1) and w ~ Dirichlet(1, …, 1), the uniform distribution
-on the simplex (Devroye, *Non-Uniform Random Variate Generation*, 1986, §V.2 and §XI.4). The
-inverse ``u_k = 1 − exp(−w_k)`` maps any point of the simplex back to parameters that
-reproduce it (E = w, Σ E = 1), so samplers that choose weights directly (``grid``,
-``adaptive``) store ordinary ``u`` parameters and every study reads the same way.
+:mod:`~paretokit.sampling.adaptive`; :mod:`~paretokit.sampling.make` builds them by name.
 
 **Samplers** (:data:`SAMPLERS`, built by :func:`make_sampler`):
 

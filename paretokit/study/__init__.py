@@ -19,8 +19,7 @@ imports neither torch nor optuna.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from paretokit._lazy import lazy_names
 
 _LAZY = {
     "DEFAULT_SEEDS": "paretokit.study.config",
@@ -38,16 +37,6 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'paretokit.study' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
-
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)
 
 __all__ = sorted(_LAZY)
