@@ -32,11 +32,12 @@ from matplotlib.figure import Figure
 
 from paretokit import analysis
 from paretokit.errors import ParetokitError
+from paretokit.plot_paths import has_paths, plot_paths
 from paretokit.report import Report, build_reports
 from paretokit.results import Results, TaskMeta
 
 FORMATS = (".png", ".svg", ".pdf")
-VIEWS = ("auto", "pairs", "parallel")
+VIEWS = ("auto", "pairs", "parallel", "paths")
 # Okabe & Ito (2008), "Color Universal Design": black first is kept for STL
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#F0E442")
 SWEEP_COLOUR, FRONT_COLOUR, STL_COLOUR = "0.7", "0.25", "black"
@@ -117,8 +118,9 @@ def plot_frontier(
 ) -> Path:
     """Draw the frontier figure for ``split`` into ``out`` (format from its extension).
 
-    ``view``: ``auto`` (pairwise panels up to K = 3, parallel coordinates beyond), ``pairs``
-    or ``parallel``; ``three_d`` adds a 3-D view of the front when K = 3. Only runs of one
+    ``view``: ``auto`` (pairwise panels up to K = 3, parallel coordinates beyond; the paths
+    figure of :mod:`paretokit.plot_paths` for a problem with a known front whose runs recorded
+    their path), ``pairs``, ``parallel`` or ``paths``; ``three_d`` adds a 3-D view of the front when K = 3. Only runs of one
     training setting are drawn together: ``setting`` (some of epochs, batch_size, lr) picks
     it when the file holds several.
     """
@@ -129,6 +131,8 @@ def plot_frontier(
         raise ParetokitError(f"view must be one of {', '.join(VIEWS)}, got {view!r}")
     if dpi < 20 or dpi > 1200:
         raise ParetokitError(f"dpi must be between 20 and 1200, got {dpi}")
+    if view == "paths" or (view == "auto" and has_paths(results)):
+        return plot_paths(results, out, split, title, dpi, setting)
     tasks = list(results.meta.tasks)
     if three_d and len(tasks) != 3:
         raise ParetokitError(f"the 3-D view needs exactly 3 tasks; this file has {len(tasks)}")

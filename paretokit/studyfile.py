@@ -45,7 +45,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10: the same parser, from its own package
     import tomli as tomllib
 
-CLAIMS = ("beyond", "ranking")
+CLAIMS = ("beyond", "ranking", "reach")
 SAMPLERS = ("dirichlet", "grid", "qmc", "tpe", "nsga2", "adaptive", "random")
 CHECKPOINTS = ("last", "best")
 SPLITS = ("val", "test")

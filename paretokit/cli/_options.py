@@ -52,6 +52,7 @@ class ViewChoice(str, Enum):
     auto = "auto"
     pairs = "pairs"
     parallel = "parallel"
+    paths = "paths"
 
 
 ProblemOpt = Annotated[

@@ -80,6 +80,15 @@ def render_reports(reports: list, fmt: Format) -> None:
                 render(frame, "methods against the sweep front", fmt)
             for line in rf.verdict_lines(r):
                 out.print(escape(line))
+            if r.front is not None:
+                from paretokit.report import front
+
+                out.print(escape(front.summary_line(r.front)))
+                render(
+                    front.display_frame(r.front), "end points against the true Pareto front", fmt
+                )
+                for line in front.claim_lines(r.front):
+                    out.print(escape(line))
             for note in rf.note_lines(r, REPORT_HINTS):
                 out.print(f"[yellow]note:[/yellow] {escape(note)}")
             out.print()
@@ -101,7 +110,11 @@ def plot(
     dpi: Annotated[int, typer.Option(help="Resolution of PNG output (dots per inch).")] = 150,
     view: Annotated[
         ViewChoice,
-        typer.Option(help="auto: pairwise panels up to 3 tasks, else parallel coordinates."),
+        typer.Option(
+            help="auto: pairwise panels up to 3 tasks, else parallel coordinates; paths (the "
+            "default for problems with a known front whose runs record their path, e.g. toy): "
+            "each run's path to the true front, one column per method."
+        ),
     ] = ViewChoice.auto,
     three_d: Annotated[
         bool, typer.Option("--3d", metavar="", help="With 3 tasks: add a 3-D view of the front.")

@@ -41,6 +41,7 @@ from paretokit import analysis
 from paretokit.analysis.cost import DEFAULT_ORDERS, CostToMatch
 from paretokit.analysis.seeds import MIN_SEEDS
 from paretokit.errors import ParetokitError
+from paretokit.report.front import SWEEP_GROUP, FrontReach, front_reach
 from paretokit.results import SPLITS, Results, TaskMeta
 
 CHOICE_SPLIT = "val"
@@ -91,6 +92,8 @@ class Report:
     methods: pd.DataFrame  # one row per method (STL first when present)
     per_seed: pd.DataFrame  # one row per (method, seed): metrics, paired, dominated, ε, HV %
     notes: list[Note] = field(default_factory=list)
+    # problems with a known Pareto front (toy): which runs end on it (report.front)
+    front: FrontReach | None = None
 
 
 def build_reports(
@@ -140,7 +143,18 @@ def restrict(report: Report, labels: list[str]) -> Report:
     per_seed = report.per_seed
     if not per_seed.empty:
         per_seed = per_seed[per_seed["method"].isin(labels)].reset_index(drop=True)
-    return replace(report, methods=methods, per_seed=per_seed)
+    front = report.front
+    if front is not None:
+        groups = front.groups[_kept(front.groups["group"], labels)]
+        runs = front.runs[_kept(front.runs["group"], labels)]
+        front = replace(
+            front, groups=groups.reset_index(drop=True), runs=runs.reset_index(drop=True)
+        )
+    return replace(report, methods=methods, per_seed=per_seed, front=front)
+
+
+def _kept(groups: pd.Series, labels: list[str]) -> pd.Series:
+    return groups.isin([SWEEP_GROUP, *labels]) | groups.astype(str).str.startswith("stl")
 
 
 def _matches(s: dict[str, Any], wanted: dict[str, Any]) -> bool:
@@ -324,6 +338,7 @@ def _report(
         methods=table,
         per_seed=pd.DataFrame.from_records(seed_records),
         notes=notes,
+        front=front_reach(here, results.meta),
     )
 
 

@@ -6,6 +6,8 @@ outcomes, intervals and seeds say about one published claim; the wording follows
 
 - ``beyond`` — Xin et al., "Do Current Multi-Task Optimization Methods in Deep Learning Even
   Help?" (NeurIPS 2022): no MTO method lies beyond a well-tuned linear-scalarization sweep.
+- ``reach`` — Navon et al. (ICML 2022), Fig. 1 on the toy: Nash-MTL reaches the Pareto front
+  from all five starts (:func:`paretokit.report.front.reach_paragraph`).
 - ``ranking`` — Navon et al., "Multi-Task Learning as a Bargaining Game" (ICML 2022), Table 2
   on QM9: the Δm% and mean-rank ordering of the methods, Nash-MTL best among the MTO methods,
   SI a strong baseline; and how far the sweep's own front is from those methods.
@@ -20,6 +22,7 @@ import pandas as pd
 
 from paretokit import analysis
 from paretokit.report.build import Report
+from paretokit.report.front import reach_paragraph
 
 # methods that are not MTO methods: the single-task baseline and the sweep's own scalarization
 NOT_MTO = ("stl", "ls")
@@ -36,6 +39,8 @@ def claim_paragraph(kind: str, report: Report) -> str:
         return beyond_paragraph(report)
     if kind == "ranking":
         return ranking_paragraph(report)
+    if kind == "reach":  # toy (Navon et al. 2022, Fig. 1): report.front's paragraph
+        return reach_paragraph(report.front)
     raise ValueError(f"unknown claim {kind!r}")
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from paretokit.report import front
 from paretokit.report.build import Report, plural
 from paretokit.results import TaskMeta
 
@@ -181,6 +182,13 @@ def to_markdown(reports: Sequence[Report], hints: Mapping[str, str] | None = Non
                 f"- **{line.split(':', 1)[0]}**:{line.split(':', 1)[1]}"
                 for line in verdict_lines(r)
             )
+        if r.front is not None:
+            out.append(f"\n#### {r.problem}: end points against the true Pareto front\n")
+            out.append(f"- {front.summary_line(r.front)}")
+            out.append("")
+            out.append(markdown_table(front.display_frame(r.front)))
+            out.append("")
+            out.extend(f"- {line}" for line in front.claim_lines(r.front))
         notes = note_lines(r, hints)
         if notes:
             out.append("")
@@ -255,6 +263,7 @@ def to_json(
                 ],
                 "per_seed": r.per_seed.to_dict(orient="records"),
                 "notes": note_lines(r, hints),
+                "known_front": front.to_json(r.front),
             }
         )
         for r in reports
