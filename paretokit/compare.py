@@ -46,6 +46,10 @@ from paretokit.train import (
     use_threads,
 )
 
+# Setting keys newer than the first run ids, and the value those runs had: a run of that value
+# keeps its old id.
+OLD_SETTING_DEFAULTS: dict[str, object] = {"checkpoint": "last", "model": "mlp"}
+
 
 @dataclass
 class CompareConfig:
@@ -62,6 +66,7 @@ class CompareConfig:
     device: str = "auto"
     split: str = "test"
     checkpoint: str = "last"  # evaluate each run at its last or its best epoch (train.epochs)
+    model: str | None = None  # the problem's model (None: its default; qm9: mlp or gnn)
     # option name → value, applied to every named method that accepts it
     options: dict[str, Any] = field(default_factory=dict)
     # method name → {option: value}, for that method only
@@ -143,8 +148,9 @@ def plan_runs(
     with_stl: bool,
 ) -> list[PlannedRun]:
     """Every run the comparison needs, STL first, each with a run id unique to its setting
-    (runs at the last epoch keep the ids of the versions before checkpoints existed)."""
-    keyed = {k: v for k, v in setting.items() if k != "checkpoint" or v != "last"}
+    (runs at the last epoch of the mlp keep the ids of the versions before checkpoints and
+    models existed)."""
+    keyed = {k: v for k, v in setting.items() if OLD_SETTING_DEFAULTS.get(k, object()) != v}
     key = hashlib.sha1(json.dumps(keyed, sort_keys=True).encode()).hexdigest()[:10]
     runs = []
     if with_stl:
@@ -194,7 +200,7 @@ def plan_compare(config: CompareConfig) -> ComparePlan:
     validation.optional_filter(config.epochs, config.batch_size, config.lr)
     # STL runs per (task, seed) like every other run; `paretokit compare stl` trains only them
     names = [m for m in dict.fromkeys(config.methods) if m != "stl"]
-    problem = get_problem(config.problem, config.tasks)
+    problem = get_problem(config.problem, config.tasks, config.model)
     problem.check_seeds(range(config.seeds))
     shared = _main_task_index(config.options, problem)
     scoped = {m: _main_task_index(o, problem) for m, o in config.method_options.items()}
@@ -219,6 +225,7 @@ def plan_compare(config: CompareConfig) -> ComparePlan:
         "batch_size": run_cfg.batch_size,
         "lr": run_cfg.lr,
         "checkpoint": run_cfg.checkpoint,
+        "model": problem.model,
     }
     runs = plan_runs(list(options), options, problem, setting, config.seeds, with_stl=True)
     return ComparePlan(problem, options, run_cfg, setting, runs, threads)
@@ -241,7 +248,11 @@ def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None
         cb.on_plan(len(todo), len(runs) - len(todo))
     data = to_device(problem.splits(), device) if todo else None
     device_name = describe_device(device)
-    study = default_study_name({**setting, "seed": 0, "checkpoint": "last"}).rsplit("-s", 1)[0]
+    # the sweep's name without seed, seeds and checkpoint (the model stays: never one setting)
+    plain = {**setting, "seed": 0, "checkpoint": "last", "model": "mlp"}
+    study = default_study_name(plain).rsplit("-s", 1)[0] + (
+        f"-{problem.model}" if problem.model != "mlp" else ""
+    )
     failed = 0
     for run in todo:
         if cb.on_run_start:
@@ -262,6 +273,7 @@ def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None
             threads=threads,
             options={"method": run.name, **_jsonable(method.options())},
             checkpoint=run_cfg.checkpoint,
+            model=problem.model,
         )
         try:
             result = train_run(problem, method, _with_seed(run_cfg, run.seed), cb.on_epoch, data)

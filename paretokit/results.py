@@ -50,6 +50,7 @@ OPTIONAL_COLUMNS: dict[str, object] = {
     # the run's thinned path as JSON (trajectory_json), for problems that record one (toy);
     # "" for every other run and in older files
     "trajectory": "",
+    "model": "mlp",  # the problem's model (Problem.models; qm9: mlp or gnn)
 }
 TRAJECTORY_DIGITS = 7  # significant digits kept per number of a stored trajectory
 
@@ -170,6 +171,7 @@ class RunRecord:
     threads: int = -1
     checkpoint: str = "last"
     trajectory: str = ""  # the run's path as trajectory_json's text ("" for none)
+    model: str = "mlp"
 
     def rows(self) -> list[dict[str, object]]:
         created = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -199,6 +201,7 @@ class RunRecord:
                 "threads": self.threads,
                 "checkpoint": self.checkpoint,
                 "trajectory": self.trajectory,
+                "model": self.model,
             }
             for k, t in enumerate(self.task_names):
                 row[f"w.{t}"] = self.weights[k] if self.weights is not None else math.nan

@@ -140,11 +140,12 @@ def sweep_study_name(spec: StudySpec) -> str:
     from paretokit.study import default_study_name
 
     config = sweep_config(spec)
-    problem = get_problem(config.problem, config.tasks)
+    problem = get_problem(config.problem, config.tasks, config.model)
     epochs, batch_size, lr = validation.training_budget(
         problem.defaults, config.epochs, config.batch_size, config.lr
     )
     setting: dict[str, Any] = {
+        "model": problem.model,
         "problem": problem.name,
         "tasks": problem.task_names,
         "epochs": epochs,

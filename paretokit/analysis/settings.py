@@ -16,13 +16,14 @@ from paretokit.errors import ParetokitError
 from paretokit.results import Results
 
 SETTING_KEYS = ("problem", "epochs", "batch_size", "lr")
-# columns that join the setting when the file has them (older files lack them)
-OPTIONAL_SETTING_KEYS = ("checkpoint",)
+# columns that join the setting when the file has them (results.read_results gives older
+# files their defaults: checkpoint "last", model "mlp")
+OPTIONAL_SETTING_KEYS = ("checkpoint", "model")
 
 
 def setting_keys(rows: pd.DataFrame) -> list[str]:
     """The columns that make runs comparable in ``rows``: problem, epochs, batch size, lr,
-    and the optional ones (the checkpoint kind) where the file has them."""
+    and the optional ones (the checkpoint kind, the model) where the file has them."""
     return list(SETTING_KEYS) + [k for k in OPTIONAL_SETTING_KEYS if k in rows.columns]
 
 
@@ -35,7 +36,8 @@ def training_settings(rows: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def describe_setting(setting: Mapping[str, Any]) -> str:
-    """``epochs=6 batch_size=256 lr=0.001`` (and the checkpoint kind where recorded)."""
+    """``epochs=6 batch_size=256 lr=0.001`` (and the checkpoint kind and model where
+    recorded)."""
     parts = [f"{k}={setting[k]:g}" if k == "lr" else f"{k}={setting[k]}" for k in setting]
     return " ".join(p for p in parts if not p.startswith("problem="))
 
@@ -53,7 +55,7 @@ def choose_setting(rows: pd.DataFrame, wanted: Mapping[str, Any] | None = None) 
         raise ParetokitError(f"no runs with {wanted}; the file holds: {listed}")
     raise ParetokitError(
         f"the file holds {len(matches)} training settings ({listed}); "
-        "choose one by its epochs, batch size and lr"
+        "choose one by its epochs, batch size and lr (and model)"
     )
 
 

@@ -85,6 +85,15 @@ CheckpointOpt = Annotated[
         "setting: sweep and compare are judged at the same kind of checkpoint."
     ),
 ]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="The problem's model (`paretokit problems` lists them; default: the problem's "
+        "first). qm9: mlp (descriptor MLP) or gnn (Gilmer et al.'s message-passing network, "
+        "meant for a GPU). Part of the setting.",
+        show_default=False,
+    ),
+]
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
 ResultsFileArg = Annotated[Path, typer.Argument(help="A results file written by sweep/compare.")]
 

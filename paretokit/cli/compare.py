@@ -20,6 +20,7 @@ from paretokit.cli._options import (
     Format,
     FormatOpt,
     LrOpt,
+    ModelOpt,
     OutOpt,
     ProblemOpt,
     SplitChoice,
@@ -58,6 +59,7 @@ def compare(
         typer.Option(help="Split the methods are judged on (the front is chosen on val)."),
     ] = SplitChoice.test,
     checkpoint: CheckpointOpt = CheckpointChoice.last,
+    model: ModelOpt = None,
     update_every: Annotated[
         int | None, typer.Option(help="Nash-MTL-N: recompute the weights every N steps.")
     ] = None,
@@ -114,6 +116,7 @@ def compare(
         threads=threads,
         split=split.value,
         checkpoint=checkpoint.value,
+        model=model,
         options=shared,
         method_options=scoped,
     )

@@ -30,7 +30,7 @@ def problems() -> None:
             f"[bold]{name}[/]\n{cls.summary}",
             listing,
             str(cls.default_n_tasks or len(tasks)),
-            f"{d.epochs} epochs, batch {d.batch_size}, lr {d.lr:g}",
+            f"{d.epochs} epochs, batch {d.batch_size}, lr {d.lr:g}; model {' | '.join(cls.models)}",
             cls.source,
         )
     console.print(table)

@@ -126,13 +126,16 @@ def plot(
         int | None, typer.Option(help="With several training settings: which.")
     ] = None,
     lr: Annotated[float | None, typer.Option(help="With several training settings: which.")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="With several training settings: which model.")
+    ] = None,
 ) -> None:
     """Draw the sweep frontier (and the methods' points) from a results file."""
     from paretokit.plot import plot_frontier
     from paretokit.results import read_results
 
     results = read_results(results_file)
-    setting = {"epochs": epochs, "batch_size": batch_size, "lr": lr}
+    setting = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "model": model}
     path = plot_frontier(
         results,
         out,

@@ -18,6 +18,7 @@ from paretokit.cli._options import (
     Format,
     FormatOpt,
     LrOpt,
+    ModelOpt,
     OutOpt,
     ProblemOpt,
     SamplerChoice,
@@ -90,6 +91,7 @@ def sweep(
         ),
     ] = "1",
     checkpoint: CheckpointOpt = CheckpointChoice.last,
+    model: ModelOpt = None,
     count_failed: Annotated[
         bool,
         typer.Option(
@@ -138,6 +140,7 @@ def sweep(
         grid_resolution=grid_resolution,
         population=population,
         checkpoint=checkpoint.value,
+        model=model,
         count_failed=count_failed,
         heartbeat_interval=heartbeat_interval,
         grace_period=grace_period,

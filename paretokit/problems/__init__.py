@@ -19,6 +19,7 @@ from paretokit.problems._base import (
     Split,
     TaskSpec,
     TrainDefaults,
+    resolve_model,
     resolve_tasks,
 )
 from paretokit.validation import problem_spec
@@ -68,14 +69,20 @@ def problem_class(name: str) -> type[Problem]:
     return _import(_BUILTINS[name])  # type: ignore[return-value]
 
 
-def get_problem(name: str, tasks: int | str | Sequence[str] | None = None) -> Problem:
-    """A problem by built-in name or ``package.module:factory``, with its task selection.
+def get_problem(
+    name: str, tasks: int | str | Sequence[str] | None = None, model: str | None = None
+) -> Problem:
+    """A problem by built-in name or ``package.module:factory``, with its task selection and
+    model (``None``: the problem's default; a factory is called with ``model=`` only when one
+    is asked for).
 
     A built-in name may carry the problem's options: ``toy(scale=1)`` builds
     ``Toy(tasks=..., scale=1)`` (:func:`paretokit.validation.problem_spec`)."""
     if ":" not in name:
         base, options = problem_spec(name)
         cls = problem_class(base)
+        if model is not None and resolve_model(model, cls.models, base) != cls.models[0]:
+            options = {**options, "model": model}
         try:
             inspect.signature(cls).bind(tasks=tasks, **options)
         except TypeError:
@@ -86,6 +93,10 @@ def get_problem(name: str, tasks: int | str | Sequence[str] | None = None) -> Pr
             ) from None
         return cls(tasks=tasks, **options)
     factory = _import(name)
+    kwargs: dict[str, object] = (
+        {"tasks": tasks} if model is None else {"tasks": tasks, "model": model}
+    )
+    call = "f(tasks=...)" if model is None else "f(tasks=..., model=...)"
     what = f"{name!r} ({type(factory).__name__})"
     if not callable(factory):
         raise ProblemError(f"{what} is not a problem factory: it must be a callable f(tasks=...)")
@@ -93,14 +104,15 @@ def get_problem(name: str, tasks: int | str | Sequence[str] | None = None) -> Pr
         raise ProblemError(f"{what} is abstract: name a concrete Problem subclass or a factory")
     try:
         signature = inspect.signature(factory)
-        signature.bind(tasks=tasks)
-    except (TypeError, ValueError):  # no signature (a builtin), or no `tasks` keyword
-        raise ProblemError(
-            f"{what} cannot be called as f(tasks=...): a problem factory takes the task selection"
-        ) from None
-    problem = factory(tasks=tasks)
+        signature.bind(**kwargs)
+    except (TypeError, ValueError):  # no signature (a builtin), or no `tasks`/`model` keyword
+        takes = "the task selection" if model is None else "the task selection and a model"
+        raise ProblemError(f"{what} cannot be called as {call}: it must take {takes}") from None
+    problem = factory(**kwargs)
     if not isinstance(problem, Problem):
         raise ProblemError(f"{name!r} returned {type(problem).__name__}, not a paretokit Problem")
+    if model is not None and problem.model != model:
+        raise ProblemError(f"{name!r} was asked for model {model!r} and built {problem.model!r}")
     return problem
 
 
@@ -114,5 +126,6 @@ __all__ = [
     "builtin_problems",
     "get_problem",
     "problem_class",
+    "resolve_model",
     "resolve_tasks",
 ]

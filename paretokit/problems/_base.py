@@ -142,7 +142,8 @@ class Problem(ABC):
     heads.
 
     ``tasks`` may be ``None`` (the problem's default selection), an int N (the first N tasks)
-    or a sequence of task names.
+    or a sequence of task names. ``model`` is one of ``models`` (``None``: the first); the
+    results file records it and runs of different models are never compared as one setting.
     """
 
     name: ClassVar[str]
@@ -154,8 +155,12 @@ class Problem(ABC):
     # many evenly spaced steps, plus its end point; 0: no trajectory (problems whose
     # parameters are a handful of numbers, such as ``toy``, set it).
     trajectory_points: ClassVar[int] = 0
+    # the models this problem can train, the default first; part of the training setting
+    models: ClassVar[tuple[str, ...]] = ("mlp",)
+    eval_batch_size: int = 8192  # examples per forward pass when evaluating a split
 
-    def __init__(self, tasks: int | Sequence[str] | None = None) -> None:
+    def __init__(self, tasks: int | Sequence[str] | None = None, model: str | None = None) -> None:
+        self.model = resolve_model(model, self.models, self.name)
         self._all = tuple(self.available_tasks())
         self.task_indices = resolve_tasks(tasks, self._all, self.name, self.default_n_tasks)
         self._splits: dict[str, Split] | None = None
@@ -227,7 +232,18 @@ class Problem(ABC):
         ]
 
     def describe(self) -> dict[str, object]:
-        return {"problem": self.name, "tasks": self.task_names}
+        return {"problem": self.name, "tasks": self.task_names, "model": self.model}
+
+
+def resolve_model(model: str | None, models: Sequence[str], problem: str) -> str:
+    """The model to train: ``None`` → the problem's default (the first of ``models``)."""
+    if model is None:
+        return models[0]
+    if model not in models:
+        raise ProblemError(
+            f"problem {problem!r} has no model {model!r}; its models: {', '.join(models)}"
+        )
+    return model
 
 
 def resolve_tasks(

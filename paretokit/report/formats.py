@@ -125,8 +125,9 @@ def summary_lines(report: Report) -> list[str]:
     s = report.setting
     tasks = ", ".join(metric_header(t) for t in report.tasks)
     extra = f", checkpoint {s['checkpoint']}" if "checkpoint" in s else ""
+    model = f"model {s['model']}, " if "model" in s else ""
     lines = [
-        f"{report.problem} ({s['epochs']} epochs, batch {s['batch_size']}, lr {s['lr']:g}{extra}): "
+        f"{report.problem} ({model}{s['epochs']} epochs, batch {s['batch_size']}, lr {s['lr']:g}{extra}): "
         f"{tasks}",
         f"front chosen on the {report.choice_split} split (seed means), methods judged on the "
         f"{report.split} split, seed s against seed s",

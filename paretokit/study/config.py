@@ -33,6 +33,7 @@ class SweepConfig:
     seed: int = 0  # the sampler's seed and the first training seed (see run_sweep)
     seeds: int = DEFAULT_SEEDS  # training seeds per trial: seed, seed + 1, …, seed + seeds − 1
     checkpoint: str = "last"  # evaluate each run at its last or its best epoch (train.epochs)
+    model: str | None = None  # the problem's model (None: its default; qm9: mlp or gnn)
     storage: str | None = None
     study_name: str | None = None
     out: Path = Path("results.parquet")

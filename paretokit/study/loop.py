@@ -159,7 +159,7 @@ def _plan(config: SweepConfig) -> _Plan:
         raise ParetokitError(f"--seeds must be at least 1, got {config.seeds}")
     validation.optional_filter(config.epochs, config.batch_size, config.lr)
     validation.seed(config.seed)
-    problem = get_problem(config.problem, config.tasks)
+    problem = get_problem(config.problem, config.tasks, config.model)
     problem.check_seeds(range(config.seed, config.seed + config.seeds))
     epochs, batch_size, lr = validation.training_budget(
         problem.defaults, config.epochs, config.batch_size, config.lr
@@ -217,6 +217,7 @@ def _batch(plan: _Plan, study: optuna.Study, cb: SweepCallbacks) -> Batch:
         device=describe_device(cfg.device),
         threads=plan.threads,
         checkpoint=cfg.checkpoint,
+        model=problem.model,
     )
     sampler = ALIASES.get(plan.config.sampler, plan.config.sampler)
     return Batch(

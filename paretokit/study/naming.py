@@ -1,7 +1,7 @@
 """What names a sweep study: its training setting, its default name, its results metadata.
 
 A study is one training setting (problem, tasks, epochs, batch size, lr, seed, seeds,
-checkpoint); ``compare`` names its runs after the study of the same setting, so both sides of a
+checkpoint, model); ``compare`` names its runs after the study of the same setting, so both sides of a
 comparison agree on one name. No torch, no optuna: the setting is plain data.
 """
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from paretokit.train import RunConfig
 
 # Setting keys that older studies did not store, and the value they ran with.
-SETTING_DEFAULTS: dict[str, object] = {"seeds": 1, "checkpoint": "last"}
+SETTING_DEFAULTS: dict[str, object] = {"seeds": 1, "checkpoint": "last", "model": "mlp"}
 
 
 def study_setting(problem: Problem, run_cfg: RunConfig, seeds: int) -> dict[str, object]:
@@ -30,13 +30,15 @@ def study_setting(problem: Problem, run_cfg: RunConfig, seeds: int) -> dict[str,
         "seed": run_cfg.seed,
         "seeds": seeds,
         "checkpoint": run_cfg.checkpoint,
+        "model": problem.model,
     }
 
 
 def default_study_name(setting: dict[str, object]) -> str:
     """``<problem>-<tasks>-e<epochs>-b<batch>-lr<lr>-s<seed>``, then ``-S<seeds>`` for more
-    than one training seed and ``-best`` for best-epoch checkpoints (single-seed, last-epoch
-    studies keep the names older versions gave them)."""
+    than one training seed, ``-best`` for best-epoch checkpoints and ``-<model>`` for a model
+    other than the mlp (single-seed, last-epoch mlp studies keep the names older versions gave
+    them)."""
     tasks = "+".join(setting["tasks"])  # type: ignore[arg-type]
     seeds = int(setting.get("seeds", 1))  # type: ignore[call-overload]
     return (
@@ -44,6 +46,7 @@ def default_study_name(setting: dict[str, object]) -> str:
         f"-lr{setting['lr']:g}-s{setting['seed']}"
         + (f"-S{seeds}" if seeds != 1 else "")
         + ("-best" if setting.get("checkpoint", "last") == "best" else "")
+        + (f"-{setting['model']}" if setting.get("model", "mlp") != "mlp" else "")
     )
 
 

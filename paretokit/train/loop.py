@@ -22,7 +22,7 @@ from paretokit.train.gradients import TaskJacobian, assign_flat_grad, flatten_ro
 from paretokit.train.seeding import seed_everything
 from paretokit.train.trajectory import flat_positions
 
-EVAL_BATCH = 8192
+EVAL_BATCH = 8192  # the default of Problem.eval_batch_size
 
 
 def train_run(
@@ -230,8 +230,9 @@ def evaluate(
     was_training = model.training
     model.eval()
     chunks: list[list[Tensor]] = [[] for _ in range(problem.n_tasks)]
-    for i in range(0, len(split), EVAL_BATCH):
-        for j, out in enumerate(model(split.x[i : i + EVAL_BATCH])):
+    rows = problem.eval_batch_size
+    for i in range(0, len(split), rows):
+        for j, out in enumerate(model(split.x[i : i + rows])):
             chunks[j].append(out)
     outputs = [torch.cat(c) for c in chunks]
     metrics = problem.metrics(outputs, split.y)

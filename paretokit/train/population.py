@@ -51,7 +51,7 @@ from paretokit.errors import ParetokitError, TrainingDiverged
 from paretokit.methods._fixed import FixedWeights
 from paretokit.problems import MultiTaskModel, Problem, Split
 from paretokit.train.epochs import EpochCallback, Members, RunConfig, RunResult, run_epochs
-from paretokit.train.loop import EVAL_BATCH, make_adam, to_device
+from paretokit.train.loop import make_adam, to_device
 from paretokit.train.seeding import seed_everything
 from paretokit.train.trajectory import flat_positions
 
@@ -308,8 +308,8 @@ class Population(ABC):
         self.eval()
         k = self.problem.n_tasks
         chunks: list[list[Tensor]] = [[] for _ in range(k)]
-        # P members on EVAL_BATCH / P rows at a time hold what one model on EVAL_BATCH does.
-        rows = max(1, EVAL_BATCH // self.n_members)
+        # P members on 1/P of the problem's evaluation rows hold what one model on all does.
+        rows = max(1, self.problem.eval_batch_size // self.n_members)
         for i in range(0, len(split), rows):
             for j, out in enumerate(self.outputs(split.x[i : i + rows])):
                 chunks[j].append(out)
@@ -695,12 +695,12 @@ def _probe(problem: Problem, config: RunConfig, data: dict[str, Split], n_member
         optimizer.step()
     with torch.no_grad():
         population.eval()
-        population.outputs(data["val"].x[:EVAL_BATCH])
+        population.outputs(data["val"].x[: problem.eval_batch_size])
 
 
 def _member_bytes_estimate(problem: Problem) -> int:
     """Bytes one member needs on the CPU: parameters, gradients and Adam's two moments (4× the
-    parameters) plus every module's output for one evaluation chunk of EVAL_BATCH rows."""
+    parameters) plus every module's output for one evaluation chunk (``eval_batch_size`` rows)."""
     torch.manual_seed(0)
     model = problem.build_model()
     param_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
@@ -719,7 +719,7 @@ def _member_bytes_estimate(problem: Problem) -> int:
     finally:
         for hook in hooks:
             hook.remove()
-    return 4 * param_bytes + activation_bytes * EVAL_BATCH + 1
+    return 4 * param_bytes + activation_bytes * problem.eval_batch_size + 1
 
 
 def _available_ram_bytes() -> int:
