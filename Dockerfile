@@ -18,7 +18,7 @@ RUN apt-get update -qq \
 COPY pyproject.toml README.md /opt/paretokit/
 COPY paretokit /opt/paretokit/paretokit
 # The base image's torch (2.5.1, CUDA 12.4) satisfies paretokit's torch>=2.3: pip keeps it.
-RUN pip install /opt/paretokit[postgres] && paretokit --version
+RUN pip install "/opt/paretokit[postgres,gnn]" && paretokit --version
 
 WORKDIR /work
 VOLUME ["/work", "/cache"]
