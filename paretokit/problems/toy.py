@@ -124,6 +124,7 @@ class Toy(Problem):
     source = "analytic (Liu et al., NeurIPS 2021; Navon et al., ICML 2022, experiments/toy)"
     defaults = TrainDefaults(epochs=35, batch_size=1, lr=1e-3)  # 35 × 1000 = 35,000 steps
     trajectory_points = 200
+    models = ("point",)  # no network: the trained parameters are the point x itself
 
     def __init__(
         self, tasks: int | str | Sequence[str] | None = None, scale: float = toy_math.DEFAULT_SCALE
