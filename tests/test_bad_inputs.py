@@ -13,74 +13,22 @@ import sys
 import optuna
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
 
-from paretokit.cli import app
-from paretokit.results import ResultsMeta, RunRecord, TaskMeta, append_results, read_results
-
-runner = CliRunner()
-USER = "tests.user_problem:make"
-META = ResultsMeta("toy", (TaskMeta("a", "mae", False), TaskMeta("b", "accuracy", True)))
-
-
-def run(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def assert_user_error(result, *fragments: str) -> None:
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()  # progress lines may come first
-    err = lines[-1]
-    assert err.startswith("error:") and sum(x.startswith("error:") for x in lines) == 1, lines
-    for f in fragments:
-        assert f in err, err
+from paretokit.results import RunRecord, append_results, read_results
+from tests import helpers
+from tests.helpers import META, USER, run, sweep_args
 
 
 def record(run_id: str, w: float = 0.3) -> RunRecord:
-    return RunRecord(
-        study="s",
-        problem="toy",
-        run_id=run_id,
-        kind="sweep",
-        method="sweep",
-        seed=0,
-        task_names=["a", "b"],
-        epochs=1,
-        batch_size=8,
-        lr=0.1,
-        device="cpu",
-        weights=[w, 1 - w],
-        metrics={"val": [1.0, 0.5], "test": [1.0, 0.6]},
-        losses={"val": [0.1, 0.2], "test": [0.3, 0.4]},
-        train_seconds=1.0,
-        step_ms=1.0,
-        trial=int(run_id.rsplit(":", 1)[1]),
-    )
+    return helpers.record(run_id, w, trial=int(run_id.rsplit(":", 1)[1]))
 
 
 def small_sweep(tmp_path, *extra: object, trials: int = 2) -> list[object]:
-    return [
-        "sweep",
-        "--problem",
-        USER,
-        "--tasks",
-        "a,b",
-        "--trials",
-        trials,
-        "--epochs",
-        "1",
-        "--device",
-        "cpu",
-        "--out",
-        tmp_path / "r.parquet",
-        "--storage",
-        f"sqlite:///{tmp_path / 's.db'}",
-        *extra,
-    ]
+    return sweep_args(tmp_path, *extra, trials=trials)
 
 
-# ---- §3: the disk ------------------------------------------------------------------------------
+def assert_user_error(result, *fragments: str) -> None:
+    helpers.assert_user_error(result, *fragments, after_progress=True)
 
 
 def test_disk_full_while_writing_results_is_one_line_and_keeps_the_old_file(tmp_path, monkeypatch):

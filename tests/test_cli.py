@@ -6,29 +6,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
 
 from paretokit import __version__, analysis
-from paretokit.cli import app
 from paretokit.results import read_results
-
-runner = CliRunner()
-USER = "tests.user_problem:make"
-
-
-def run(*args: str):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def assert_user_error(result, *fragments: str) -> None:
-    """Exit code 1, no traceback, one line on stderr that names what was wrong."""
-    assert result.exit_code == 1, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert "Traceback" not in result.output
-    err = result.stderr
-    assert err.startswith("error:") and err.count("\n") == 1, err  # no blank line first
-    for f in fragments:
-        assert f in err, err
+from tests import helpers
+from tests.helpers import USER, assert_user_error, run
 
 
 def test_version_and_help():
@@ -54,25 +36,10 @@ def test_methods_lists_every_method():
         assert name in out
 
 
-def sweep_args(tmp_path, *extra: str) -> list[str]:
-    return [
-        "sweep",
-        "--problem",
-        "multidigits",
-        "--trials",
-        "3",
-        "--epochs",
-        "1",
-        "--device",
-        "cpu",
-        "--out",
-        tmp_path / "r.parquet",
-        "--storage",
-        f"sqlite:///{tmp_path / 's.db'}",
-        "--seeds",
-        "1",
-        *extra,
-    ]
+def sweep_args(tmp_path, *extra: str) -> list[object]:
+    return helpers.sweep_args(
+        tmp_path, "--seeds", "1", *extra, problem="multidigits", tasks=None, trials=3
+    )
 
 
 def test_sweep_and_plot_end_to_end_on_multidigits(tmp_path):

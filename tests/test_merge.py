@@ -4,32 +4,17 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from paretokit import results as R
-from paretokit.cli import app
 from paretokit.errors import ResultsFileError
+from tests import helpers
+from tests.helpers import assert_user_error
+from tests.helpers import run as cli
 from tests.test_results import META, record
-
-runner = CliRunner()
 
 
 def write(path, *records: R.RunRecord):
-    R.append_results(path, [row for r in records for row in r.rows()], META)
-    return path
-
-
-def cli(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def assert_user_error(result, *fragments: str) -> None:
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    err = result.stderr.strip()
-    assert err.startswith("error:") and "\n" not in err, err
-    for f in fragments:
-        assert f in err, err
+    return helpers.write(path, *records, meta=META)
 
 
 def test_merge_keeps_every_run_once(tmp_path):

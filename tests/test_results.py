@@ -11,6 +11,7 @@ import pytest
 
 from paretokit import results as R
 from paretokit.errors import ResultsFileError
+from tests import helpers
 
 META = R.ResultsMeta(
     "toy", (R.TaskMeta("a", "mae", False, "eV"), R.TaskMeta("b", "accuracy", True))
@@ -18,26 +19,10 @@ META = R.ResultsMeta(
 
 
 def record(run_id: str, metric_a: float = 1.0, **kw) -> R.RunRecord:
-    base = dict(
-        study="s",
-        problem="toy",
-        run_id=run_id,
-        kind="sweep",
-        method="sweep",
-        seed=0,
-        task_names=["a", "b"],
-        epochs=1,
-        batch_size=8,
-        lr=0.1,
-        device="cpu",
-        weights=[0.3, 0.7],
-        metrics={"val": [metric_a, 0.5], "test": [metric_a + 1, 0.6]},
-        losses={"val": [0.1, 0.2], "test": [0.3, 0.4]},
-        train_seconds=1.5,
-        step_ms=2.0,
+    """A sweep run whose test metric a is one above its validation metric a."""
+    return helpers.record(
+        run_id, metric=metric_a, test_metric=metric_a + 1, train_seconds=1.5, step_ms=2.0, **kw
     )
-    base.update(kw)
-    return R.RunRecord(**base)
 
 
 def test_columns_and_metadata_round_trip(tmp_path):

@@ -11,30 +11,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
 
-from paretokit.cli import app
 from paretokit.compare import CompareCallbacks, CompareConfig, run_compare
 from paretokit.errors import ResultsFileError
 from paretokit.report import build_reports
-from paretokit.results import ResultsMeta, RunRecord, TaskMeta, append_results, read_results
-
-runner = CliRunner()
-USER = "tests.user_problem:make"
-META = ResultsMeta("toy", (TaskMeta("a", "mae", False), TaskMeta("b", "accuracy", True)))
-
-
-def run(*args: object):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def assert_user_error(result, *fragments: str) -> None:
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    err = result.stderr.strip()
-    assert err.startswith("error:") and "\n" not in err, err
-    for f in fragments:
-        assert f in err, err
+from paretokit.results import append_results, read_results
+from tests.helpers import META, USER, assert_user_error, record, run
 
 
 def digits_sweep(out, *extra: object) -> list[object]:
@@ -116,29 +98,6 @@ def test_export_of_another_study_of_the_same_name_names_both_runs(tmp_path):
     )
     assert_user_error(exported, "'sweep:S:0", "s1.db.parquet", "two different runs under one id")
     assert rows_of(tmp_path / "s1.db.parquet").equals(before)
-
-
-def record(run_id: str, w: float = 0.3, metric: float = 1.0, **kw) -> RunRecord:
-    base = dict(
-        study="s",
-        problem="toy",
-        run_id=run_id,
-        kind="sweep",
-        method="sweep",
-        seed=0,
-        task_names=["a", "b"],
-        epochs=1,
-        batch_size=8,
-        lr=0.1,
-        device="cpu",
-        weights=[w, 1 - w],
-        metrics={"val": [metric, 0.5], "test": [metric, 0.6]},
-        losses={"val": [0.1, 0.2], "test": [0.3, 0.4]},
-        train_seconds=1.0,
-        step_ms=1.0,
-    )
-    base.update(kw)
-    return RunRecord(**base)
 
 
 @pytest.mark.parametrize(
