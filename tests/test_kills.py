@@ -122,39 +122,63 @@ def test_random_sigkills_each_followed_by_a_resume(tmp_path, journal):
         assert took < limit[0]
 
 
-def _sweep_killed_after_ask(folder: str, journal: bool, nth: int) -> None:
-    """A sweep that SIGKILLs itself right after its ``nth`` ``study.ask()`` returns: the trial
-    exists, running, with no owner and no heartbeat."""
-    import optuna.study
+def _sweep_killed_after_ask(folder: str, journal: bool, nth: int, foreign: bool) -> None:
+    """A sweep that SIGKILLs itself right after its ``nth`` trial is created: the trial
+    exists, running, with no heartbeat. ``foreign``: it was asked by ``Study.ask`` (an older
+    paretokit, or another program sharing the study) and has no owner either."""
+    import optuna.trial
 
-    real = optuna.study.Study.ask
-    asks = []
+    from paretokit.study import workers
 
-    def ask(self, *args, **kwargs):
-        trial = real(self, *args, **kwargs)
-        asks.append(trial)
-        if len(asks) == nth:
+    made = []
+
+    def kill_at_nth(trial):
+        made.append(trial)
+        if len(made) == nth:
             os.kill(os.getpid(), signal.SIGKILL)
-        return trial
 
-    optuna.study.Study.ask = ask
+    if foreign:
+
+        def ask_owned(study, storage, wanted, on_ask=None):
+            asked = []
+            for _ in range(wanted):
+                asked.append((study.ask(), None))
+                kill_at_nth(asked[-1][0])
+                workers.claim(asked[-1][0])
+            return asked
+
+        workers.ask_owned = ask_owned
+    else:
+        real_init = optuna.trial.Trial.__init__
+
+        def init(self, *args, **kwargs):
+            real_init(self, *args, **kwargs)
+            kill_at_nth(self)
+
+        optuna.trial.Trial.__init__ = init
     _sweep(folder, journal)
 
 
 @pytest.mark.parametrize("journal", [False, True], ids=["sqlite", "journal"])
 @pytest.mark.parametrize("nth", [1, 2])
-def test_sigkill_between_ask_and_owner_then_resume_finishes_at_once(tmp_path, journal, nth):
+@pytest.mark.parametrize("foreign", [False, True], ids=["owned", "foreign"])
+def test_sigkill_between_ask_and_owner_then_resume_finishes_at_once(
+    tmp_path, journal, nth, foreign
+):
     """Before: the resume waited for the ownerless trial forever on the journal file, and on
-    SQLite until a grace period that never started (no heartbeat was ever recorded)."""
+    SQLite until a grace period that never started (no heartbeat was ever recorded). Now a
+    sweep's trials are created with their owner; a trial without one (asked by other code) is
+    still recovered at once when no other worker can be alive."""
     ctx = _context()
-    proc = ctx.Process(target=_sweep_killed_after_ask, args=(str(tmp_path), journal, nth))
+    proc = ctx.Process(target=_sweep_killed_after_ask, args=(str(tmp_path), journal, nth, foreign))
     proc.start()
     proc.join(RESUME_LIMIT_S * 5)
     assert proc.exitcode == -signal.SIGKILL
     config = _config(tmp_path, journal)
     study = optuna.load_study(study_name="kill", storage=open_storage(config.storage))
     running = study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
-    assert len(running) == 1 and "pid" not in running[0].user_attrs
+    assert len(running) == 1
+    assert ("pid" in running[0].user_attrs) is not foreign  # no window without an owner
     resume = ctx.Process(target=_sweep, args=(str(tmp_path), journal))
     resume.start()
     resume.join(RESUME_LIMIT_S * 5)  # a busy machine; still far below GRACE_S

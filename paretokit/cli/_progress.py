@@ -108,7 +108,11 @@ def sweep_progress(count_failed: bool) -> Iterator[SweepCallbacks]:
                 waiting[0] = counts.running
                 _plain(f"waiting for {counts.running} trial(s) of other workers")
 
-        yield SweepCallbacks(on_start=on_start, on_wait=on_wait, on_record=on_record)
+        def on_ask(asked: int, of: int) -> None:  # a large population: a line per tenth
+            if of >= 100 and (asked * 10 // of != (asked - 1) * 10 // of or asked == of):
+                _plain(f"asked {asked} of {of} trials")
+
+        yield SweepCallbacks(on_start=on_start, on_wait=on_wait, on_record=on_record, on_ask=on_ask)
         return
 
     bars = _Bars()

@@ -48,7 +48,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -307,21 +306,16 @@ def ask(
     """Ask up to ``size`` trials, never beyond the study-wide budget (see
     :func:`~paretokit.study.workers.beyond_budget`): as many as the free slots seen once, then
     the ones that rank beyond the budget (other workers asked meanwhile) are given back. Each
-    trial gets its owner as the first write after the ask, then heartbeats; its weights are
-    drawn when the batch starts. ``on_ask(asked, of)`` reports progress."""
+    trial is created with its owner (:func:`~paretokit.study.workers.ask_owned`), then
+    heartbeats; its weights are drawn when the batch starts. ``on_ask(asked, of)`` reports
+    progress."""
     counts = workers.trial_counts(study)
     wanted = min(size, budget - counts.counted(count_failed) - counts.running)
-    asked: list[Trial] = []
+    owned = workers.ask_owned(study, heartbeats.storage, wanted, on_ask) if wanted > 0 else []
+    asked = [trial for trial, _ in owned]
     try:
-        while len(asked) < wanted:
-            with warnings.catch_warnings():  # Optuna warns that heartbeats belong to optimize()
-                warnings.filterwarnings("ignore", message=".*Heartbeat.*")
-                trial = study.ask()
-            asked.append(trial)
-            workers.claim(trial)
-            heartbeats.add(trial.number)
-            if on_ask:
-                on_ask(len(asked), wanted)
+        for trial, trial_id in owned:
+            heartbeats.add(trial.number, trial_id)
         beyond = workers.beyond_budget_of(study, asked, budget, count_failed) if asked else []
         if beyond:
             for t in beyond:

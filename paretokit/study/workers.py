@@ -25,9 +25,11 @@ exact:
   (:func:`give_back`), so re-running the command trains their weights first.
 
 * **Owners.** A worker announces itself in the study (a study system attribute
-  ``paretokit_worker:<host>:<pid>``, :func:`register`) before it asks anything, and writes a
-  trial's owner (user attributes ``host`` and ``pid``) as the first thing after asking it. A
-  running trial without an owner was asked by a worker killed in between: when no other
+  ``paretokit_worker:<host>:<pid>``, :func:`register`) before it asks anything, and creates
+  each new trial with its owner (user attributes ``host`` and ``pid``) in the same storage
+  write (:func:`ask_owned`); a queued retry gets its owner right after it is taken. A
+  running trial without an owner was asked by other code, or is a retry whose worker was
+  killed between taking it and writing the owner: when no other
   announced worker can be alive (every other one ran on this host and is gone) it is failed and
   queued again at once; otherwise after ``owner_grace`` seconds from its start
   (:func:`recover_ownerless`), since a live worker writes the owner within one storage write.
@@ -54,7 +56,7 @@ import os
 import socket
 import threading
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -139,6 +141,56 @@ def claim(trial: Trial) -> None:
     so a trial has an owner exactly when it has a ``pid``)."""
     for key, value in owner().items():
         trial.set_user_attr(key, value)
+
+
+def ask_owned(
+    study: optuna.Study,
+    storage: optuna.storages.BaseStorage,
+    wanted: int,
+    on_ask: Callable[[int, int], None] | None = None,
+) -> list[tuple[Trial, int]]:
+    """Ask ``wanted`` trials of ``study`` (opened on ``storage``) for this worker, with their
+    storage trial ids: first the queued retries (one look at the queue for all of them), then
+    new trials created with their owner in the same storage write, so that a new trial of this
+    worker is never without an owner.
+
+    ``Study.ask`` is not used: each call re-reads every unfinished trial of the study (Optuna's
+    cache syncs them before it looks for queued trials), so asking the P trials of a
+    population cost O(P·N) trial reads (2,000 asks: minutes). Here a trial costs one storage
+    write and one read whatever the study holds. ``on_ask(asked, of)`` reports progress."""
+    study_id = storage.get_study_id_from_name(study.study_name)
+    asked: list[tuple[Trial, int]] = []
+
+    def take(trial_id: int) -> None:
+        asked.append((Trial(study, trial_id), trial_id))
+        if on_ask:
+            on_ask(len(asked), wanted)
+
+    try:
+        queued = storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.WAITING,))
+        for t in queued:
+            if len(asked) >= wanted:
+                break
+            trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, t.number)
+            if _start(storage, trial_id):  # another worker may have taken it first
+                for key, value in owner().items():
+                    storage.set_trial_user_attr(trial_id, key, value)
+                take(trial_id)
+        while len(asked) < wanted:
+            template = optuna.trial.create_trial(state=TrialState.RUNNING, user_attrs=owner())
+            take(storage.create_new_trial(study_id, template_trial=template))
+    except BaseException:
+        give_back(study, [trial for trial, _ in asked])
+        raise
+    return asked
+
+
+def _start(storage: optuna.storages.BaseStorage, trial_id: int) -> bool:
+    """Move a queued trial to RUNNING; False when another worker took or finished it first."""
+    try:
+        return bool(storage.set_trial_state_values(trial_id, state=TrialState.RUNNING))
+    except RuntimeError:  # already finished (newer Optuna: UpdateFinishedTrialError)
+        return False
 
 
 def register(storage: optuna.storages.BaseStorage, study: optuna.Study) -> None:
@@ -290,15 +342,22 @@ class Heartbeats:
             self._thread = threading.Thread(target=self._run, name="heartbeats", daemon=True)
             self._thread.start()
 
-    def add(self, number: int) -> None:
+    @property
+    def storage(self) -> optuna.storages.BaseStorage:
+        """The storage the heartbeats are recorded on (the study's)."""
+        return self._storage
+
+    def add(self, number: int, trial_id: int | None = None) -> None:
         """Keep trial ``number`` alive from now on (its first heartbeat is recorded at once).
+        ``trial_id``: its storage id when the caller knows it (else looked up).
         A heartbeat is recorded by the storage's trial id (public storage interface; a
         :class:`optuna.Trial` keeps its id private), looked up once per trial."""
         if self._interval is None:
             return
-        if self._study_id is None:
-            self._study_id = self._storage.get_study_id_from_name(self._study_name)
-        trial_id = self._storage.get_trial_id_from_study_id_trial_number(self._study_id, number)
+        if trial_id is None:
+            if self._study_id is None:
+                self._study_id = self._storage.get_study_id_from_name(self._study_name)
+            trial_id = self._storage.get_trial_id_from_study_id_trial_number(self._study_id, number)
         with self._lock:
             self._ids[number] = trial_id
         self._beat(trial_id)
