@@ -235,6 +235,59 @@ def test_resume_of_a_grid_with_another_resolution_is_refused(tmp_path):
     assert_user_error(mixed, "grid_resolution 1", "grid_resolution 2")
 
 
+def test_nsga2_keeps_the_population_stored_with_its_study():
+    """NSGA-II's population follows the budget of the run that created the study (a fifth of
+    --trials, 10 to 50): it is stored with the study, so that a resume with a larger budget
+    continues the same generations instead of silently switching population size."""
+    import optuna
+
+    from paretokit.sampling import make_sampler
+    from paretokit.study.sampler_check import (
+        SAMPLING,
+        adopted_population,
+        check_sampling,
+        sampling_setting,
+    )
+
+    study = optuna.create_study(directions=["minimize"] * 2)
+    first = sampling_setting("nsga2", make_sampler("nsga2", 0, 2, trials=100), trials=100)
+    check_sampling(study, "memory", first)
+    assert study.user_attrs[SAMPLING] == {"sampler": "nsga2", "nsga2_population": 20}
+    larger = sampling_setting("nsga2", make_sampler("nsga2", 0, 2, trials=400), trials=400)
+    check_sampling(study, "memory", larger)  # not refused: the budget may grow
+    assert adopted_population(study, larger) == 20
+    assert adopted_population(study, first) is None
+    older = optuna.create_study(directions=["minimize"] * 2)
+    older.set_user_attr(SAMPLING, {"sampler": "nsga2"})  # stored before the population was
+    check_sampling(older, "memory", larger)
+    assert older.user_attrs[SAMPLING] == larger
+
+
+def test_a_resumed_nsga2_sweep_samples_with_the_stored_population(tmp_path, monkeypatch):
+    import optuna
+
+    from paretokit.sampling import make_sampler
+
+    built = []
+
+    def recording(*args, **kwargs):
+        built.append(kwargs.get("population_size"))
+        return make_sampler(*args, **kwargs)
+
+    monkeypatch.setattr("paretokit.study.loop.make_sampler", recording)
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    common = ["--problem", USER, "--tasks", "a,b", "--epochs", "1", "--device", "cpu"]
+    common += ["--out", tmp_path / "r.parquet", "--storage", storage, "--sampler", "nsga2"]
+    assert run("sweep", *common, "--trials", "2").exit_code == 0
+    (summary,) = optuna.get_all_study_summaries(storage)
+    study = optuna.load_study(study_name=summary.study_name, storage=storage)
+    assert study.user_attrs["paretokit_sampling"]["nsga2_population"] == 10
+    study.set_user_attr("paretokit_sampling", {"sampler": "nsga2", "nsga2_population": 17})
+    built.clear()
+    assert run("sweep", *common, "--trials", "3").exit_code == 0
+    assert built == [None, 17]  # built for the plan, then rebuilt with the study's population
+
+
 # ---- a baseline that is there but not finite ------------------------------------------------
 
 

@@ -21,12 +21,14 @@ def make_sampler(
     *,
     grid_resolution: int | None = None,
     trials: int | None = None,
+    population_size: int | None = None,
 ) -> BaseSampler:
     """The sampler ``name`` (one of :data:`SAMPLERS`, or an alias) for K = ``n_tasks`` weights.
 
     ``grid`` uses ``grid_resolution`` n, or by default the smallest n whose lattice has at least
     ``trials`` points; it is an error when the lattice has fewer points than ``trials``.
-    ``nsga2`` sizes its population from ``trials`` (a fifth of the budget, 10 to 50).
+    ``nsga2`` takes ``population_size`` (a resumed study's), by default
+    :func:`nsga2_population` of ``trials``.
     """
     key = ALIASES.get(name, name)
     if key not in SAMPLERS:
@@ -44,5 +46,11 @@ def make_sampler(
         return AdaptiveSampler(n_tasks, seed)
     if key == "tpe":
         return optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True)
-    population = 50 if trials is None else max(10, min(50, trials // 5))
+    population = population_size if population_size is not None else nsga2_population(trials)
     return optuna.samplers.NSGAIISampler(seed=seed, population_size=population)
+
+
+def nsga2_population(trials: int | None) -> int:
+    """NSGA-II's generation size for a budget of ``trials``: a fifth of it, 10 to 50 (50
+    without a budget). Stored with the study, so that a resume with a larger budget keeps it."""
+    return 50 if trials is None else max(10, min(50, trials // 5))

@@ -67,7 +67,7 @@ from paretokit.study.config import SweepCallbacks, SweepConfig, SweepOutcome
 from paretokit.study.export import StudySync, check_file_is_this_study
 from paretokit.study.naming import default_study_name, results_meta, study_setting
 from paretokit.study.opening import OpenedStudy, open_study
-from paretokit.study.sampler_check import sampling_setting
+from paretokit.study.sampler_check import adopted_population, sampling_setting
 from paretokit.study.storage import default_storage, storage_errors
 from paretokit.train import (
     RunConfig,
@@ -104,17 +104,23 @@ def run_sweep(config: SweepConfig, callbacks: SweepCallbacks | None = None) -> S
     ``config.trials`` trials that count (see the module docstring)."""
     cb = callbacks or SweepCallbacks()
     plan = _plan(config)
+    sampling = sampling_setting(config.sampler, plan.sampler, config.trials)
     opened = open_study(
         plan.storage_url,
         plan.study_name,
         plan.meta,
         plan.setting,
-        sampling_setting(config.sampler, plan.sampler),
+        sampling,
         plan.sampler,
         config.heartbeat_interval,
         config.grace_period,
     )
     study = opened.study
+    population = adopted_population(study, sampling)
+    if population is not None:  # NSGA-II continues the generations the study started with
+        study.sampler = make_sampler(
+            config.sampler, config.seed, plan.problem.n_tasks, population_size=population
+        )
     workers.register(opened.storage, study)  # before any ask: see workers.recover_ownerless
     _recover(opened)
     check_file_is_this_study(study, plan.out, plan.storage_url)
