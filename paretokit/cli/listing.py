@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.table import Table
 
+from paretokit import catalog
 from paretokit.cli._app import app, console, user_errors
 
 
@@ -12,26 +13,16 @@ from paretokit.cli._app import app, console, user_errors
 @user_errors
 def problems() -> None:
     """List the built-in problems with their tasks, metrics and data sources."""
-    from paretokit.problems import builtin_problems, problem_class
-
     table = Table(title="built-in problems", show_lines=True)
     for col in ("problem", "tasks (metric, direction)", "default tasks", "defaults", "data"):
         table.add_column(col, overflow="fold")
-    for name in builtin_problems():
-        cls = problem_class(name)
-        tasks = cls.list_tasks() if hasattr(cls, "list_tasks") else cls().available_tasks()
-        listing = ", ".join(
-            f"{t.name} ({t.metric}{' ' + t.unit if t.unit else ''}, "
-            f"{'↑' if t.higher_is_better else '↓'})"
-            for t in tasks
-        )
-        d = cls.defaults
+    for row in catalog.load()["problems"]:
         table.add_row(
-            f"[bold]{name}[/]\n{cls.summary}",
-            listing,
-            str(cls.default_n_tasks or len(tasks)),
-            f"{d.epochs} epochs, batch {d.batch_size}, lr {d.lr:g}; model {' | '.join(cls.models)}",
-            cls.source,
+            f"[bold]{row['name']}[/]\n{row['summary']}",
+            row["tasks"],
+            row["default_tasks"],
+            row["defaults"],
+            row["source"],
         )
     console.print(table)
 
@@ -40,24 +31,18 @@ def problems() -> None:
 @user_errors
 def methods() -> None:
     """List the multi-task optimization methods: kind, summary, options and citation."""
-    from paretokit.methods import method_class, method_names
-
     table = Table(title="methods", show_lines=True)
     table.add_column("method", no_wrap=True)
     for col in ("kind", "summary", "options (paper defaults)", "gradients", "citation"):
         table.add_column(col, overflow="fold")
-    for name in method_names():
-        cls = method_class(name)
-        defaults = cls.option_defaults()
-        opts = ", ".join(f"{k}={v!r}" for k, v in defaults.items()) or "-"
-        if "feature_level" in defaults:  # see GramianWeighting: what feature gradients are
-            grads = (
-                "features*, parameters" if defaults["feature_level"] else "parameters*, features"
-            )
-        else:
-            grads = "parameters" if cls.kind == "aggregation" else "-"
+    for row in catalog.load()["methods"]:
         table.add_row(
-            f"[bold]{name}[/]", cls.kind, cls.summary, escape(opts), grads, escape(cls.citation)
+            f"[bold]{row['name']}[/]",
+            row["kind"],
+            row["summary"],
+            escape(row["options"]),
+            row["gradients"],
+            escape(row["citation"]),
         )
     console.print(table)
     console.print(
