@@ -170,6 +170,9 @@ class NashMTL(GramianWeighting):
         return alpha
 
     def _newton(self, C: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        if shape == (2,):  # start at the closed form: Newton only polishes the rounding
+            self._beta = bargaining_weights(C, two_task_start(C))
+            return self._beta
         start = self._beta if self._beta is not None and self._beta.shape == shape else None
         try:
             beta = bargaining_weights(C, start)
@@ -179,6 +182,24 @@ class NashMTL(GramianWeighting):
             beta = bargaining_weights(C, None)  # the warm start was far: restart cold
         self._beta = beta
         return beta
+
+
+def two_task_start(C: np.ndarray) -> np.ndarray:
+    """K = 2: the fixed point β ⊙ (Cβ) = 1 for C = [[1, ρ], [ρ, 1]] is β₁ = β₂ = 1/√(1 + ρ)
+    (then β_i (Cβ)_i = b²(1 + ρ) = 1; it is unique). Where 1 + ρ ≤ 0 (0 in the hull of the
+    normalized gradients: Pareto-stationary) there is none, and where its residual's rounding
+    floor exceeds the contract float64 cannot resolve it: :class:`MethodError` for both, as
+    Newton's method would end (after its iteration limit). Near stationarity a cold Newton start needs
+    ~log₂(1/√(1 + ρ)) damped steps, and on the toy's front (float32 gradients, ρ = −1 to
+    rounding) 200 failing ones per step."""
+    s = 1.0 + float(C[0, 1] + C[1, 0]) / 2.0
+    if not s > 0:
+        raise MethodError("nashmtl: bargaining fixed point not reached (K=2): 1 + ρ ≤ 0")
+    beta = np.full(2, 1.0 / np.sqrt(s))
+    if 4.0 * 2 * EPS * float(beta.max()) * float(beta.sum()) > CONTRACT_TOL:
+        # the residual's rounding floor (bargaining_weights) exceeds the contract here
+        raise MethodError("nashmtl: bargaining fixed point not resolvable in float64 (K=2)")
+    return beta
 
 
 def _ccp_weights(C: np.ndarray, steps: int) -> np.ndarray:

@@ -63,30 +63,70 @@ def value_and_gradient(x1: float, x2: float, task: int, scale: float) -> tuple[f
     return value * k, g1 * k, g2 * k
 
 
+def _evaluate(z: Tensor, task: int, scale: float) -> tuple[Tensor, Tensor]:
+    """f_task of every row of z (..., 2) and its gradient (..., 2), in plain Python floats."""
+    rows = torch.tensor(
+        [value_and_gradient(a, b, task, scale) for a, b in z.detach().reshape(-1, 2).tolist()],
+        dtype=z.dtype,
+        device=z.device,
+    )
+    return rows[:, 0].reshape(z.shape[:-1]), rows[:, 1:].reshape(z.shape)
+
+
 class _ToyLossFunction(torch.autograd.Function):
-    """f_task of every row of z (..., 2), with its gradient computed alongside in plain
-    Python floats: a toy step is two numbers, and ~40 tiny torch operations per loss (forward
-    and backward) cost far more than the arithmetic. (Written in the ``forward(ctx, …)`` form:
-    torch binds the arguments of the other form by ``inspect`` at every call. Without a vmap
-    rule, populations of toy runs take the engine's member loop.)"""
+    """f_task of every row of z (..., 2), its gradient computed alongside in plain Python
+    floats: a toy step is two numbers, and ~40 tiny torch operations per loss (forward and
+    backward) cost far more than the arithmetic. This ``forward(ctx, …)`` form is the cheap
+    one to call (torch binds the arguments of the other form by ``inspect`` at every call);
+    under ``vmap`` (populations) :class:`_BatchedToyLoss` takes over."""
 
     @staticmethod
     def forward(ctx: Any, z: Tensor, task: int, scale: float) -> Tensor:  # type: ignore[override]
-        rows = [
-            value_and_gradient(a, b, task, scale) for a, b in z.detach().reshape(-1, 2).tolist()
-        ]
-        values = torch.tensor([r[0] for r in rows], dtype=z.dtype, device=z.device)
-        ctx.save_for_backward(torch.tensor([r[1:] for r in rows], dtype=z.dtype, device=z.device))
-        return values.reshape(z.shape[:-1])
+        values, grads = _evaluate(z, task, scale)
+        ctx.save_for_backward(grads)
+        return values
 
     @staticmethod
     def backward(ctx: Any, grad_values: Tensor) -> tuple[Tensor, None, None]:  # type: ignore[override]
         (grads,) = ctx.saved_tensors
-        return grad_values.unsqueeze(-1) * grads.reshape(*grad_values.shape, 2), None, None
+        return grad_values.unsqueeze(-1) * grads, None, None
+
+
+class _BatchedToyLoss(torch.autograd.Function):
+    """The same, with a vmap rule: a population's P members in one call of the Python loop
+    (the members' points are the rows of the batched tensor)."""
+
+    @staticmethod
+    def forward(z: Tensor, task: int, scale: float) -> tuple[Tensor, Tensor]:  # type: ignore[override]
+        return _evaluate(z, task, scale)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[Tensor, Tensor]) -> None:
+        ctx.mark_non_differentiable(output[1])
+        ctx.save_for_backward(output[1])
+
+    @staticmethod
+    def backward(ctx: Any, grad_values: Tensor, _unused: Tensor) -> tuple[Tensor, None, None]:  # type: ignore[override]
+        (grads,) = ctx.saved_tensors
+        return grad_values.unsqueeze(-1) * grads, None, None
+
+    @staticmethod
+    def vmap(info: Any, in_dims: tuple[Any, ...], z: Tensor, task: int, scale: float) -> Any:
+        if in_dims[0] is None:
+            return _BatchedToyLoss.apply(z, task, scale), (None, None)
+        return _BatchedToyLoss.apply(z.movedim(in_dims[0], 0), task, scale), (0, 0)
+
+
+def _transformed() -> bool:
+    """Whether a torch.func transform (vmap) is active around this call."""
+    active = getattr(torch._C, "_are_functorch_transforms_active", None)
+    return bool(active()) if active is not None else True
 
 
 def toy_loss(z: Tensor, task: int, scale: float) -> Tensor:
     """f_task (0: f₁ with its scale, 1: f₂) at every row of z (..., 2) (differentiable)."""
+    if _transformed():
+        return _BatchedToyLoss.apply(z, task, scale)[0]
     return _ToyLossFunction.apply(z, task, scale)
 
 
