@@ -202,8 +202,8 @@ def plan_compare(config: CompareConfig) -> ComparePlan:
     names = [m for m in dict.fromkeys(config.methods) if m != "stl"]
     problem = get_problem(config.problem, config.tasks, config.model)
     problem.check_seeds(range(config.seeds))
-    shared = _main_task_index(config.options, problem)
-    scoped = {m: _main_task_index(o, problem) for m, o in config.method_options.items()}
+    shared = main_task_index(config.options, problem)
+    scoped = {m: main_task_index(o, problem) for m, o in config.method_options.items()}
     options = resolve_options(names, problem.n_tasks, shared, scoped)
     device = resolve_device(config.device)
     threads = use_threads(config.threads)
@@ -305,7 +305,7 @@ def _setting_key(setting: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in setting.items() if k != "tasks"}
 
 
-def _main_task_index(options: dict[str, Any], problem: Problem) -> dict[str, Any]:
+def main_task_index(options: dict[str, Any], problem: Problem) -> dict[str, Any]:
     """``main_task`` may name a task; methods take its index in the selected tasks."""
     value = options.get("main_task")
     if not isinstance(value, str):

@@ -300,7 +300,7 @@ def _build(path: Path, v: dict[str, Any], methods: dict[str, dict[str, Any]]) ->
 def check_names(spec: StudySpec) -> None:
     """What only the registries can say: the problem and its tasks, the model, each method
     and its options (one error naming the key)."""
-    from paretokit.compare import resolve_options
+    from paretokit.compare import main_task_index, resolve_options
     from paretokit.problems import get_problem
 
     try:
@@ -311,8 +311,11 @@ def check_names(spec: StudySpec) -> None:
     if spec.model is not None:
         check_model(spec, problem)
     for name, options in spec.methods.items():
+        if name == "stl" and not options:
+            continue  # STL runs are always planned; naming it changes nothing
         try:
-            resolve_options([name], problem.n_tasks, {}, {name: options} if options else {})
+            scoped = main_task_index(options, problem)
+            resolve_options([name], problem.n_tasks, {}, {name: scoped} if scoped else {})
         except ParetokitError as exc:
             raise _fail(spec.path, f"methods.{name}", str(exc)) from None
 

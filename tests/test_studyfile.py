@@ -216,3 +216,24 @@ def test_the_readme_study_file_is_valid(tmp_path):
     (block,) = [b for b in re.findall(r"```toml\n(.*?)```", readme, flags=re.S) if "[sweep]" in b]
     spec = load_study(write(tmp_path, block, "qm9-3.toml"))
     assert spec.methods["nashmtl"] == {"update_every": 1} and spec.sweep.population == 8
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((Path(__file__).resolve().parent.parent / "studies").glob("*.toml")),
+    ids=lambda p: p.name,
+)
+def test_every_shipped_study_file_is_valid(path):
+    spec = load_study(path)
+    assert spec.results == path.parent / path.stem / "results.parquet"
+    assert spec.paper and spec.claim  # each report says the paper's budget and its claim
+
+
+def test_main_task_by_name_is_checked(tmp_path):
+    good = write(tmp_path, "problem = 'synthetic'\n[methods]\ngradsim = { main_task = 't2' }")
+    assert load_study(good).methods == {"gradsim": {"main_task": "t2"}}
+    bad = write(tmp_path, "problem = 'synthetic'\n[methods]\ngradsim = { main_task = 'zz' }")
+    with pytest.raises(
+        StudyFileError, match="methods.gradsim: .*'zz' is not one of the selected tasks"
+    ):
+        load_study(bad)
