@@ -310,6 +310,7 @@ def check_names(spec: StudySpec) -> None:
         raise _fail(spec.path, key, str(exc)) from None
     if spec.model is not None:
         check_model(spec, problem)
+        problem = get_problem(spec.problem, spec.tasks, spec.model)
     for name, options in spec.methods.items():
         if name == "stl" and not options:
             continue  # STL runs are always planned; naming it changes nothing

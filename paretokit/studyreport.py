@@ -40,7 +40,7 @@ def report_setting(spec: StudySpec, results: Results) -> dict[str, Any]:
     """The study's training setting as the results file's columns hold it."""
     from paretokit.problems import get_problem
 
-    problem = get_problem(spec.problem, spec.tasks)
+    problem = get_problem(spec.problem, spec.tasks, spec.model)
     d = problem.defaults
     setting = {
         "problem": problem.name,
@@ -49,8 +49,8 @@ def report_setting(spec: StudySpec, results: Results) -> dict[str, Any]:
         "lr": spec.lr or d.lr,
         "checkpoint": spec.checkpoint,
     }
-    if spec.model is not None and "model" in results.frame.columns:
-        setting["model"] = spec.model
+    if "model" in results.frame.columns:
+        setting["model"] = problem.model
     return setting
 
 
@@ -116,8 +116,8 @@ def budget_lines(spec: StudySpec, results: Results, report: Report) -> list[str]
     tasks = ", ".join(t.name for t in report.tasks)
     frame = results.frame
     rows = frame[(frame["problem"] == s["problem"]) & (frame["split"] == "val")]
-    for key in ("epochs", "batch_size", "lr", "checkpoint"):
-        if key in rows.columns:
+    for key in ("epochs", "batch_size", "lr", "checkpoint", "model"):
+        if key in rows.columns and key in s:
             rows = rows[rows[key] == s[key]]
     model = f", model {spec.model}" if spec.model else ""
     lines = [
