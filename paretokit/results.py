@@ -358,6 +358,7 @@ def append_results(
             check_same_meta(existing.meta, meta, path)
             frame = existing.frame
         else:
+            store.drop_orphans(path)
             frame = pd.DataFrame(columns=columns_for(meta.task_names))
         new = new_rows(rows, meta)
         seen = set(zip(frame["run_id"], frame["split"]))

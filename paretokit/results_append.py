@@ -68,6 +68,7 @@ class ResultsAppender:
             if new.empty:
                 return 0
             if self._indexed is None:  # no file yet: the batch is the whole file
+                store.drop_orphans(self.path)
                 write_whole(self.path, new.reset_index(drop=True), self.meta)
                 self._indexed = store.file_state(self.path)
             else:

@@ -128,6 +128,14 @@ def merge_levels(path: Path, parts: Sequence[Path]) -> list[Path]:
         parts = [p for p in parts if p not in same] + [merged]
 
 
+def drop_orphans(path: Path) -> None:
+    """Remove the parts left beside a file that no longer exists (a crashed writer's, then the
+    file deleted by hand): they belong to the deleted file, not to a new one at that path. The
+    caller holds the lock and is about to create the file."""
+    if not path.exists():
+        remove(path, list_parts(path))
+
+
 def remove(path: Path, parts: Sequence[Path]) -> None:
     """Remove ``path``'s parts that are folded in elsewhere; the folder too once it is empty."""
     for p in parts:

@@ -104,3 +104,18 @@ def test_parts_left_by_a_crash_are_read_and_folded_by_the_next_writer(tmp_path):
     assert not store.list_parts(path) and len(pq.read_table(path)) == 8
     fold_parts(path)  # nothing to fold: a no-op
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.parquet"]
+
+
+def test_parts_of_a_deleted_file_do_not_come_back_in_a_new_one(tmp_path):
+    path = tmp_path / "r.parquet"
+    app = ResultsAppender(path, META)
+    app.append(rows("r0"))
+    app.append(rows("old"))  # a part; then the sweep is killed and the file deleted by hand
+    path.unlink()
+    R.append_results(path, rows("r1"), META)
+    assert R.read_results(path).frame["run_id"].unique().tolist() == ["r1"]
+    ResultsAppender(path, META).append(rows("old2"))  # a part again, left behind
+    path.unlink()
+    with ResultsAppender(path, META) as again:
+        again.append(rows("r2"))
+    assert R.read_results(path).frame["run_id"].unique().tolist() == ["r2"]
