@@ -186,19 +186,7 @@ def _report(
     cols = results.metric_columns()
     hib = [t.higher_is_better for t in tasks]
     notes: list[Note] = []
-
-    # a sweep or method run is a point: all K metrics must be finite; an STL run of task k
-    # counts for task k only (it is the single-task model's metric)
-    finite = np.isfinite(rows[cols].to_numpy(float)).all(axis=1) | (rows["kind"] == "stl")
-    judged = rows["split"] == split
-    if (judged & ~finite).any():
-        notes.append(
-            Note(
-                "nan_metric",
-                f"{int((judged & ~finite).sum())} finished run(s) with a NaN metric left out",
-            )
-        )
-    rows = rows[finite]
+    rows, n_bad = _finite_rows(rows, cols, split, notes)
     here = rows[rows["split"] == split]
     method_rows = here[here["kind"] == "method"]
     stl = analysis.stl_summary(here[here["kind"] == "stl"], names)
@@ -206,86 +194,20 @@ def _report(
     method_points = {
         label: _per_seed(method_rows[method_rows["method"] == label], cols) for label in labels
     }
-
-    sweep_judge = here[here["kind"] == "sweep"]
     sweep_choice = rows[(rows["split"] == CHOICE_SPLIT) & (rows["kind"] == "sweep")]
-    raw = _trial_arrays(sweep_judge, sweep_choice, names, notes)
-
-    stacked = [p for _, p in method_points.values()]
-    if raw is not None:
-        stacked.append(raw[2].reshape(-1, len(cols)))
-    if stl is not None:
-        stacked.append(stl.mean[None, :])
-    if not any(len(p) for p in stacked):
-        raise ParetokitError(
-            f"no finished run of the {split} split has a finite value of every metric "
-            f"({int((judged & ~finite).sum())} run(s) with NaN or inf), nothing to report"
-        )
-    norm = analysis.Normalization.from_points(np.vstack(stacked), hib)
+    raw = _trial_arrays(here[here["kind"] == "sweep"], sweep_choice, names, notes)
+    norm = _normalization(method_points, raw, stl, hib, split, n_bad)
     ref_z = analysis.reference_point(norm, margin)
-
-    trials = None
-    if raw is not None:
-        table, seeds, judge, choose, seconds = raw
-        trials = _Trials(
-            table,
-            seeds,
-            norm(choose.reshape(-1, len(cols))).reshape(choose.shape),
-            norm(judge.reshape(-1, len(cols))).reshape(judge.shape),
-            seconds,
-        )
+    trials = _normalized_trials(raw, norm) if raw is not None else None
     summary, chosen = _sweep_summary(trials, ref_z, names, cols, notes)
     if trials is None and not any(n.code == "no_sweep" for n in notes):
         notes.append(Note("no_sweep", "no sweep runs for this setting: no front to judge against"))
     if not labels:
         notes.append(Note("no_methods", "no method runs for this setting"))
 
-    records: list[dict[str, Any]] = []
-    seed_records: list[dict[str, Any]] = []
-    if stl is not None:
-        rec = _metric_cells("stl", stl, names)
-        rec.update(train_seconds=stl.seconds, step_ms=stl.step_ms)
-        records.append(rec)
-    gap_sets, gap_owner = [], []
-    unpaired_notes = []
-    for label, (seeds_m, points) in method_points.items():
-        runs = method_rows[method_rows["method"] == label]
-        rec = _metric_cells(label, analysis.summarize_seeds(points), names)
-        rec.update(
-            train_seconds=float(runs["train_seconds"].mean()),
-            step_ms=float(runs["step_ms"].mean()),
-        )
-        z = norm(points)
-        per_seed = {s: {"paired": False} for s in seeds_m}
-        if trials is not None:
-            paired = [s for s in seeds_m if s in trials.seeds]
-            unpaired = [s for s in seeds_m if s not in trials.seeds]
-            if unpaired:
-                unpaired_notes.append(f"{label} seed(s) {', '.join(map(str, unpaired))}")
-            rec["paired_seeds"] = len(paired)
-            if paired:
-                idx = [trials.seeds.index(s) for s in paired]
-                mz = z[[seeds_m.index(s) for s in paired]]
-                v = analysis.paired_verdict(
-                    trials.judge[:, idx], chosen, mz, ref_z, summary.resolution
-                )
-                _verdict_cells(rec, v)
-                for k, s in enumerate(paired):
-                    per_seed[s] = {
-                        "paired": True,
-                        "dominated": bool(v.dominated[k]),
-                        "epsilon": float(v.epsilon[k]),
-                        "hv_contribution_pct": float(v.hv_contribution_pct[k]),
-                    }
-                gap_sets.append(analysis.gaps(trials.judge[:, idx], mz))
-                gap_owner.append(len(records))
-        for s, point in zip(seeds_m, points):
-            srec = {"method": label, "seed": int(s)}
-            srec.update({t: float(v) for t, v in zip(names, point)})
-            srec.update(per_seed[s])
-            seed_records.append(srec)
-        records.append(rec)
-
+    records, seed_records, gap_sets, gap_owner, unpaired = _method_records(
+        method_rows, method_points, stl, names, norm, _Judged(trials, chosen, ref_z, summary)
+    )
     if trials is not None and gap_sets:
         orders = analysis.random_orders(len(trials.seconds), n_orders, ORDERS_SEED)
         costs = analysis.cost_to_match(
@@ -293,35 +215,8 @@ def _report(
         )
         for owner, cost in zip(gap_owner, costs):
             _cost_cells(records[owner], cost)
-    if unpaired_notes:
-        notes.append(
-            Note(
-                "unpaired",
-                "no sweep runs with the same seed for "
-                + "; ".join(unpaired_notes)
-                + ": reported per seed, left out of the verdict",
-            )
-        )
-    if trials is not None and len(trials.seeds) < MIN_SEEDS and labels:
-        notes.append(
-            Note(
-                "single_seed",
-                f"the sweep trained {len(trials.seeds)} seed per trial: a verdict needs at "
-                f"least {MIN_SEEDS} paired seeds, so every outcome is within_noise and the "
-                "cost to match is not computed",
-            )
-        )
-
-    table = pd.DataFrame.from_records(records)
-    if not table.empty:
-        if summary is not None:
-            for col in VERDICT_COLUMNS:
-                if col not in table.columns:
-                    table[col] = None if col in ("outcome",) else math.nan
-        table = _add_delta_m_and_rank(
-            table, names, hib, baseline, notes, _stl_missing(here[here["kind"] == "stl"], names)
-        )
-        table["verdict"] = [verdict_text(r, summary, n_orders) for r in table.to_dict("records")]
+    _pairing_notes(notes, unpaired, trials, labels)
+    table = _method_table(records, summary, names, hib, baseline, notes, here, n_orders)
     return Report(
         problem=str(setting["problem"]),
         split=split,
@@ -340,6 +235,201 @@ def _report(
         notes=notes,
         front=front_reach(here, results.meta),
     )
+
+
+def _finite_rows(
+    rows: pd.DataFrame, cols: list[str], split: str, notes: list[Note]
+) -> tuple[pd.DataFrame, int]:
+    """The rows that are points, and how many judged runs were left out. A sweep or method run
+    is a point when all K metrics are finite; an STL run of task k counts for task k only (it
+    is the single-task model's metric)."""
+    finite = np.isfinite(rows[cols].to_numpy(float)).all(axis=1) | (rows["kind"] == "stl")
+    bad = int(((rows["split"] == split) & ~finite).sum())
+    if bad:
+        notes.append(Note("nan_metric", f"{bad} finished run(s) with a NaN metric left out"))
+    return rows[finite], bad
+
+
+def _normalization(
+    method_points: dict[str, tuple[list[int], np.ndarray]],
+    raw: tuple | None,
+    stl: Any,
+    hib: list[bool],
+    split: str,
+    n_bad: int,
+) -> analysis.Normalization:
+    """Ideal 0 and nadir 1 over every point reported: method seeds, sweep trials, STL."""
+    stacked = [p for _, p in method_points.values()]
+    if raw is not None:
+        stacked.append(raw[2].reshape(-1, len(hib)))
+    if stl is not None:
+        stacked.append(stl.mean[None, :])
+    if not any(len(p) for p in stacked):
+        raise ParetokitError(
+            f"no finished run of the {split} split has a finite value of every metric "
+            f"({n_bad} run(s) with NaN or inf), nothing to report"
+        )
+    return analysis.Normalization.from_points(np.vstack(stacked), hib)
+
+
+def _normalized_trials(raw: tuple, norm: analysis.Normalization) -> _Trials:
+    table, seeds, judge, choose, seconds = raw
+    m = judge.shape[-1]
+    return _Trials(
+        table,
+        seeds,
+        norm(choose.reshape(-1, m)).reshape(choose.shape),
+        norm(judge.reshape(-1, m)).reshape(judge.shape),
+        seconds,
+    )
+
+
+@dataclass
+class _Judged:
+    """What a method is judged against: the sweep's trials, its chosen front, the reference."""
+
+    trials: _Trials | None
+    chosen: Any
+    ref_z: np.ndarray
+    summary: Any
+
+
+def _method_records(
+    method_rows: pd.DataFrame,
+    method_points: dict[str, tuple[list[int], np.ndarray]],
+    stl: Any,
+    names: list[str],
+    norm: analysis.Normalization,
+    judged: _Judged,
+) -> tuple[list[dict], list[dict], list, list[int], list[str]]:
+    """The table's rows (STL first), the per-seed rows, each paired method's gaps to the sweep
+    with the index of its row, and the methods' seeds that the sweep did not train."""
+    records: list[dict[str, Any]] = []
+    seed_records: list[dict[str, Any]] = []
+    if stl is not None:
+        rec = _metric_cells("stl", stl, names)
+        rec.update(train_seconds=stl.seconds, step_ms=stl.step_ms)
+        records.append(rec)
+    gap_sets, gap_owner, unpaired = [], [], []
+    for label, (seeds_m, points) in method_points.items():
+        runs = method_rows[method_rows["method"] == label]
+        rec, per_seed, gaps, missing = _method_record(
+            label, runs, seeds_m, points, names, norm, judged
+        )
+        if missing:
+            unpaired.append(f"{label} seed(s) {', '.join(map(str, missing))}")
+        if gaps is not None:
+            gap_sets.append(gaps)
+            gap_owner.append(len(records))
+        seed_records += _seed_records(label, seeds_m, points, names, per_seed)
+        records.append(rec)
+    return records, seed_records, gap_sets, gap_owner, unpaired
+
+
+def _method_record(
+    label: str,
+    runs: pd.DataFrame,
+    seeds_m: list[int],
+    points: np.ndarray,
+    names: list[str],
+    norm: analysis.Normalization,
+    judged: _Judged,
+) -> tuple[dict[str, Any], dict[int, dict[str, Any]], Any, list[int]]:
+    """One method's row, its per-seed verdict cells, its gaps to the sweep's trials (for the
+    cost to match; None without paired seeds) and its seeds the sweep did not train."""
+    rec = _metric_cells(label, analysis.summarize_seeds(points), names)
+    rec.update(
+        train_seconds=float(runs["train_seconds"].mean()),
+        step_ms=float(runs["step_ms"].mean()),
+    )
+    per_seed: dict[int, dict[str, Any]] = {s: {"paired": False} for s in seeds_m}
+    trials = judged.trials
+    if trials is None:
+        return rec, per_seed, None, []
+    paired = [s for s in seeds_m if s in trials.seeds]
+    unpaired = [s for s in seeds_m if s not in trials.seeds]
+    rec["paired_seeds"] = len(paired)
+    if not paired:
+        return rec, per_seed, None, unpaired
+    idx = [trials.seeds.index(s) for s in paired]
+    mz = norm(points)[[seeds_m.index(s) for s in paired]]
+    v = analysis.paired_verdict(
+        trials.judge[:, idx], judged.chosen, mz, judged.ref_z, judged.summary.resolution
+    )
+    _verdict_cells(rec, v)
+    for k, s in enumerate(paired):
+        per_seed[s] = {
+            "paired": True,
+            "dominated": bool(v.dominated[k]),
+            "epsilon": float(v.epsilon[k]),
+            "hv_contribution_pct": float(v.hv_contribution_pct[k]),
+        }
+    return rec, per_seed, analysis.gaps(trials.judge[:, idx], mz), unpaired
+
+
+def _seed_records(
+    label: str,
+    seeds_m: list[int],
+    points: np.ndarray,
+    names: list[str],
+    per_seed: dict[int, dict[str, Any]],
+) -> list[dict[str, Any]]:
+    out = []
+    for s, point in zip(seeds_m, points):
+        srec: dict[str, Any] = {"method": label, "seed": int(s)}
+        srec.update({t: float(v) for t, v in zip(names, point)})
+        srec.update(per_seed[s])
+        out.append(srec)
+    return out
+
+
+def _pairing_notes(
+    notes: list[Note], unpaired: list[str], trials: _Trials | None, labels: list[str]
+) -> None:
+    if unpaired:
+        notes.append(
+            Note(
+                "unpaired",
+                "no sweep runs with the same seed for "
+                + "; ".join(unpaired)
+                + ": reported per seed, left out of the verdict",
+            )
+        )
+    if trials is not None and len(trials.seeds) < MIN_SEEDS and labels:
+        notes.append(
+            Note(
+                "single_seed",
+                f"the sweep trained {len(trials.seeds)} seed per trial: a verdict needs at "
+                f"least {MIN_SEEDS} paired seeds, so every outcome is within_noise and the "
+                "cost to match is not computed",
+            )
+        )
+
+
+def _method_table(
+    records: list[dict[str, Any]],
+    summary: Any,
+    names: list[str],
+    hib: list[bool],
+    baseline: str,
+    notes: list[Note],
+    here: pd.DataFrame,
+    n_orders: int,
+) -> pd.DataFrame:
+    """The methods' table: metric cells, verdict columns (empty without a sweep), Δm%, mean
+    rank and the verdict sentence."""
+    table = pd.DataFrame.from_records(records)
+    if table.empty:
+        return table
+    if summary is not None:
+        for col in VERDICT_COLUMNS:
+            if col not in table.columns:
+                table[col] = None if col in ("outcome",) else math.nan
+    table = _add_delta_m_and_rank(
+        table, names, hib, baseline, notes, _stl_missing(here[here["kind"] == "stl"], names)
+    )
+    table["verdict"] = [verdict_text(r, summary, n_orders) for r in table.to_dict("records")]
+    return table
 
 
 VERDICT_COLUMNS = (
