@@ -39,6 +39,7 @@ class GradientsChoice(str, Enum):
     features = "features"
 
 
+# Long only by its options: typer reads them from the signature; the body is ~50 lines.
 @app.command()
 @user_errors
 def compare(

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from paretokit.results import ResultsMeta
 
 
+# Long only by its options: typer reads them from the signature; the body is ~50 lines.
 @app.command()
 @user_errors
 def sweep(
