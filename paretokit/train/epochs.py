@@ -178,18 +178,7 @@ def run_epochs(
             batches += 1
             steps += 1
         mean_device = loss_sum / batches
-        mean_losses = mean_device.cpu()
-        for m in range(p):
-            if m in diverged:
-                continue
-            finite = torch.isfinite(mean_losses[m])
-            if not finite.all():
-                bad = [problem.task_names[j] for j in range(k) if not finite[j]]
-                diverged[m] = TrainingDiverged(
-                    f"non-finite training loss for task(s) {', '.join(bad)} in epoch {epoch}"
-                )
-            else:
-                epoch_losses[m].append(mean_losses[m].tolist())
+        _record_epoch(mean_device.cpu(), epoch, problem.task_names, epoch_losses, diverged)
         if len(diverged) == p:
             if on_epoch is not None:
                 on_epoch(epoch, config.epochs)
@@ -197,15 +186,7 @@ def run_epochs(
         members.epoch_end(mean_device.to(torch.float32))
         if config.checkpoint == "best":
             tick = time.perf_counter()
-            improved = []
-            for m, (metrics, _) in enumerate(members.evaluate(data["val"])):
-                first[m] = first[m] or metrics
-                score = checkpoint_score(metrics, first[m], hib)
-                if m not in diverged and score > best[m][0]:
-                    best[m] = (score, epoch)
-                    improved.append(m)
-            if improved:
-                members.keep(improved)
+            _keep_best(members, data["val"], epoch, hib, first, best, diverged)
             eval_seconds += time.perf_counter() - tick
         if on_epoch is not None:
             on_epoch(epoch, config.epochs)
@@ -222,7 +203,6 @@ def run_epochs(
         if m in diverged:
             results.append(diverged[m])
             continue
-        chosen = best[m][1] if best[m][1] else config.epochs
         results.append(
             RunResult(
                 metrics={s: evaluated[s][m][0] for s in evaluated},
@@ -233,11 +213,55 @@ def run_epochs(
                 mean_weights=members.mean_weights(m),
                 epoch_losses=epoch_losses[m],
                 checkpoint=config.checkpoint,
-                epoch=chosen,
+                epoch=best[m][1] if best[m][1] else config.epochs,
                 trajectory=recorder.member(m) if recorder is not None else None,
             )
         )
     return results
+
+
+def _record_epoch(
+    mean_losses: torch.Tensor,
+    epoch: int,
+    task_names: Sequence[str],
+    epoch_losses: list[list[list[float]]],
+    diverged: dict[int, TrainingDiverged],
+) -> None:
+    """Keep each live member's epoch-mean training losses (P, K); a member with a non-finite
+    one diverged in this epoch."""
+    for m in range(mean_losses.shape[0]):
+        if m in diverged:
+            continue
+        finite = torch.isfinite(mean_losses[m])
+        if not finite.all():
+            bad = [name for name, ok in zip(task_names, finite.tolist()) if not ok]
+            diverged[m] = TrainingDiverged(
+                f"non-finite training loss for task(s) {', '.join(bad)} in epoch {epoch}"
+            )
+        else:
+            epoch_losses[m].append(mean_losses[m].tolist())
+
+
+def _keep_best(
+    members: Members,
+    val: Split,
+    epoch: int,
+    hib: list[bool],
+    first: list[list[float] | None],
+    best: list[tuple[float, int]],
+    diverged: dict[int, TrainingDiverged],
+) -> None:
+    """``--checkpoint best``: score each member on validation against its first epoch's
+    metrics (:func:`checkpoint_score`) and keep the parameters of those that improved."""
+    improved = []
+    for m, (metrics, _) in enumerate(members.evaluate(val)):
+        first[m] = first[m] or metrics
+        score = checkpoint_score(metrics, first[m], hib)
+        if m not in diverged and score > best[m][0]:
+            best[m] = (score, epoch)
+            improved.append(m)
+    if improved:
+        members.keep(improved)
 
 
 def _sync(device: torch.device) -> None:
