@@ -231,6 +231,8 @@ def plan_compare(config: CompareConfig) -> ComparePlan:
     return ComparePlan(problem, options, run_cfg, setting, runs, threads)
 
 
+# One loop over planned runs (train, write, report progress), each step a call; long by its
+# bookkeeping of done/failed runs.
 def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None) -> CompareOutcome:
     """Train every planned run that the results file does not hold yet, then tabulate."""
     cb = callbacks or CompareCallbacks()

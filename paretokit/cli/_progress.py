@@ -85,6 +85,7 @@ def record_line(record: RunRecord, what: str) -> str:
     return f"{what}: done{seconds}; {splits}"
 
 
+# Long by its callbacks: the plain-log and the progress-bar variants, closures over one state.
 @contextmanager
 def sweep_progress(count_failed: bool) -> Iterator[SweepCallbacks]:
     """Callbacks showing the study's trials (every worker's) and the current batch's epochs."""

@@ -153,6 +153,8 @@ def nnqp_many(
     return X
 
 
+# One algorithm (Lawson–Hanson's active set with its KKT exit), kept in one piece so that it
+# reads against the textbook's steps.
 def _nnqp_unit(
     Q: np.ndarray, q: np.ndarray, name: str, warm: np.ndarray | None = None
 ) -> np.ndarray:

@@ -131,6 +131,8 @@ def make_adam(params: list[Tensor], lr: float) -> torch.optim.Optimizer:
         return torch.optim.Adam(params, lr=lr)
 
 
+# Long by its nested step functions: closures over the model's parameter lists, built once
+# per run, so the hot path does no lookups; each nested function is under 25 lines.
 def make_step(
     problem: Problem, model: MultiTaskModel, method: Method
 ) -> Callable[[Tensor, Tensor], tuple[Tensor, Tensor | None]]:
