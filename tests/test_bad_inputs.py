@@ -54,7 +54,7 @@ def test_disk_full_on_the_sqlite_storage_is_one_line_naming_the_cause(tmp_path, 
     real = optuna.storages.RDBStorage.set_trial_user_attr
 
     def full(self, trial_id, key, value):
-        if key == "pid":
+        if key == "paretokit_record":  # the write that stores a finished trial's rows
             try:
                 raise sqlite3.OperationalError("database or disk is full")
             except sqlite3.OperationalError as exc:
