@@ -173,7 +173,7 @@ def test_dry_run_plan_of_a_partly_done_study_then_resume_trains_nothing(tmp_path
 
     result = runner.invoke(app, ["study", str(path), "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "sweep: 1 trials × 2 seeds = 2 runs to train, 4 done" in result.stdout
+    assert "sweep: 1 trial × 2 seeds = 2 runs to train, 4 done" in result.stdout
     assert "no estimate for stl, ls, mgda" in result.stdout
 
     swept, compared = run_study_sweep(spec), run_study_methods(spec)

@@ -87,9 +87,14 @@ def render_plan(plan: StudyPlan) -> None:
             eta = "no estimate (none done yet)"
         else:
             eta = f"~{_duration(part.seconds)} ({part.seconds_per_run:.1f} s per run so far)"
-        what = f"{plan.trials_left} trials × {spec.seeds} seeds = " if part.label == "sweep" else ""
+        what = (
+            f"{plan.trials_left} trial{'' if plan.trials_left == 1 else 's'} × {spec.seeds} "
+            f"seed{'' if spec.seeds == 1 else 's'} = "
+            if part.label == "sweep"
+            else ""
+        )
         console.print(
-            f"  {escape(part.label)}: {what}{part.runs_left} runs to train, "
+            f"  {escape(part.label)}: {what}{_runs(part.runs_left)} to train, "
             f"{part.runs_done} done; {eta}",
             highlight=False,
         )
@@ -100,17 +105,21 @@ def render_plan(plan: StudyPlan) -> None:
     total = _duration(plan.seconds)
     if len(missing) == len([p for p in plan.parts if p.runs_left]):
         console.print(
-            f"{plan.runs_left} runs to train; no estimate: no run of these kinds is done yet",
+            f"{_runs(plan.runs_left)} to train; no estimate: no run of these kinds is done yet",
             highlight=False,
         )
     elif missing:
         console.print(
-            f"{plan.runs_left} runs to train; estimate ~{total} for the parts with runs done, "
+            f"{_runs(plan.runs_left)} to train; estimate ~{total} for the parts with runs done, "
             f"no estimate for {escape(', '.join(missing))}",
             highlight=False,
         )
     else:
-        console.print(f"{plan.runs_left} runs to train; estimate ~{total}", highlight=False)
+        console.print(f"{_runs(plan.runs_left)} to train; estimate ~{total}", highlight=False)
+
+
+def _runs(n: int) -> str:
+    return f"{n} run{'' if n == 1 else 's'}"
 
 
 def _duration(seconds: float) -> str:
