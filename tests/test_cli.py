@@ -45,7 +45,7 @@ def sweep_args(tmp_path, *extra: str) -> list[object]:
 def test_sweep_and_plot_end_to_end_on_multidigits(tmp_path):
     result = run(*sweep_args(tmp_path))
     assert result.exit_code == 0, result.output
-    assert "non-dominated sweep points" in result.stdout
+    assert "non-dominated sweep trials" in result.stdout
     res = read_results(tmp_path / "r.parquet")
     assert res.meta.task_names == ["left", "right"]
     assert [t.higher_is_better for t in res.meta.tasks] == [True, True]
@@ -73,9 +73,9 @@ def test_sweep_and_plot_end_to_end_on_multidigits(tmp_path):
 def test_sweep_machine_readable_formats(tmp_path):
     run(*sweep_args(tmp_path))
     out = run(*sweep_args(tmp_path, "--format", "csv")).stdout.splitlines()
-    assert out[0] == "trial,w.left,w.right,metric.left,metric.right"  # only the data
+    assert out[0] == "trial,seeds,w.left,w.right,metric.left,metric.right"  # only the data
     rows = [line.split(",") for line in out[1:]]
-    assert rows and all(len(r) == 5 for r in rows)
+    assert rows and all(len(r) == 6 for r in rows)
 
 
 def test_compare_on_multidigits_and_delta_m_by_hand(tmp_path):

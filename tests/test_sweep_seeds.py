@@ -222,3 +222,26 @@ def test_sigkill_between_seeds_then_rerun_retrains_the_whole_trial(tmp_path):
     frame = read_results(tmp_path / "r.parquet").frame
     assert len(frame) == 3 * 2 * 2 and 1 not in set(frame["trial"])
     assert all(sorted(seeds) == [0, 0, 1, 1] for _, seeds in frame.groupby("trial")["seed"])
+
+
+def test_the_printed_sweep_front_is_one_row_per_trial_on_seed_means(tmp_path):
+    """Before: the sweep printed the non-dominated *runs* (each seed its own point) and
+    counted them against trials: "90 of 80" on the qm9 study. A trial's objective is its seed
+    mean, so its front is of trials."""
+    from paretokit import analysis
+    from paretokit.results import read_results
+    from tests.helpers import record, write
+
+    # metric a is an MAE (lower is better), b an accuracy fixed at 0.5 in every run:
+    # trial 0's seeds 1.0 and 3.0 (mean 2.0) against trial 1's 1.5 and 2.9 (mean 2.2)
+    runs = [(0, 0, 1.0), (0, 1, 3.0), (1, 0, 1.5), (1, 1, 2.9)]
+    records = [
+        record(f"sweep:s:{t}:s{s}", w=0.2 + 0.5 * t, metric=m, trial=t, seed=s)
+        for t, s, m in runs
+    ]
+    results = read_results(write(tmp_path / "r.parquet", *records))
+    front = analysis.sweep_frontier(results, "val")
+    assert list(front["trial"]) == [0]  # per run, 1.0 (trial 0) and 1.5 … would tie b
+    assert front["seeds"].tolist() == [2]
+    assert front["metric.a"].tolist() == [2.0]
+    assert front["w.a"].tolist() == [0.2]

@@ -82,16 +82,30 @@ def sweep_points(results: Results, split: str, study: str | None = None) -> pd.D
 
 
 def sweep_frontier(results: Results, split: str, study: str | None = None) -> pd.DataFrame:
-    """The non-dominated sweep rows of ``split`` on the primary metrics, sorted by the first
-    metric (best first). One row per run: seeds are not averaged here."""
-    df = sweep_points(results, split, study)
-    if df.empty:
-        return df
+    """The non-dominated sweep trials of ``split`` on the primary metrics, sorted by the first
+    metric (best first). One row per trial (one weight vector): its metrics are the mean over
+    its finished seeds (a trial's objective, as the sweep optimizes it), ``seeds`` how many
+    there are; the other columns are those of its first seed's row."""
+    trials = trial_means(sweep_points(results, split, study), results.metric_columns())
+    if trials.empty:
+        return trials
     hib = [t.higher_is_better for t in results.meta.tasks]
-    mask = non_dominated(df[results.metric_columns()].to_numpy(), hib)
-    front = df[mask]
+    mask = non_dominated(trials[results.metric_columns()].to_numpy(), hib)
+    front = trials[mask]
     first = results.metric_columns()[0]
     return front.sort_values(first, ascending=not hib[0]).reset_index(drop=True)
+
+
+def trial_means(rows: pd.DataFrame, metric_columns: list[str]) -> pd.DataFrame:
+    """Sweep rows (one per trial and seed) as one row per (study, trial): metrics averaged
+    over the seeds, ``seeds`` their count, other columns from the first seed's row."""
+    if rows.empty:
+        return rows.assign(seeds=pd.Series(dtype=int))
+    groups = rows.groupby(["study", "trial"], sort=False)
+    out = groups.first()
+    out[metric_columns] = groups[metric_columns].mean()
+    out["seeds"] = groups.size()
+    return out.reset_index()
 
 
 @dataclass(frozen=True)

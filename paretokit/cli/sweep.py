@@ -160,17 +160,17 @@ def sweep(
         return
     render(
         frontier_frame(outcome.frontier, outcome.results.meta, fmt),
-        f"non-dominated sweep points on the validation split ({len(outcome.frontier)} of "
-        f"{outcome.complete}; report and plot judge on test by default)",
+        f"non-dominated sweep trials on the validation split, seed means ({len(outcome.frontier)} "
+        f"of {outcome.complete} trials; report and plot judge on test by default)",
         fmt,
     )
 
 
 def frontier_frame(front: pd.DataFrame, meta: ResultsMeta, fmt: Format) -> pd.DataFrame:
-    """The frontier's trial, weights and val metrics; the rich table gets readable headers
-    ("mu MAE [D] ↓"), machine formats keep the file's column names."""
+    """The frontier's trial, seeds, weights and val metrics (seed means); the rich table gets
+    readable headers ("mu MAE [D] ↓"), machine formats keep the file's column names."""
     tasks = meta.task_names
-    frame = front[["trial"] + [f"w.{t}" for t in tasks] + [f"metric.{t}" for t in tasks]]
+    frame = front[["trial", "seeds"] + [f"w.{t}" for t in tasks] + [f"metric.{t}" for t in tasks]]
     frame = frame.reset_index(drop=True)
     if fmt is not Format.table:
         return frame
