@@ -32,11 +32,13 @@ def known_front_of(results: Results) -> reach.KnownFront | None:
 
 
 def has_paths(results: Results) -> bool:
-    """Whether ``plot`` draws the paths figure by default: a known front and some runs with
-    a recorded trajectory."""
+    """Whether ``plot`` draws the paths figure by default: a known front and some sweep or
+    method runs with a recorded trajectory."""
     if known_front_of(results) is None:
         return False
-    return bool((results.ok()["trajectory"].astype(str) != "").any())
+    rows = results.ok()
+    rows = rows[rows["kind"].isin(["sweep", "method"])]
+    return bool((rows["trajectory"].astype(str) != "").any())
 
 
 def path_panels(rows: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
