@@ -77,7 +77,8 @@ def plot_paths(
     if not panels:
         raise ParetokitError("no sweep or method run in the results file recorded its path")
     names = results.meta.task_names
-    fig = Figure(figsize=(3.3 * len(panels) + 0.6, 7.0), layout="constrained")
+    width = max(3.3 * len(panels) + 0.6, 9.0)
+    fig = Figure(figsize=(width, 7.4), layout="constrained")
     axes = fig.subplots(2, len(panels), squeeze=False)
     for col, (name, runs) in enumerate(panels):
         _panel(axes[0, col], axes[1, col], name, runs, front, names)
@@ -89,7 +90,8 @@ def plot_paths(
         Line2D([], [], color="0.3", marker="x", ls="", mew=2, label="end point"),
     ]
     labels += ["start", "end point"]
-    fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 8))
+    ncol = min(len(labels), max(2, int(width // 3.0)))  # about 3 inches per legend entry
+    fig.legend(handles, labels, loc="outside lower center", ncol=ncol)
     fig.suptitle(
         title
         or f"{results.meta.problem}: paths to the true Pareto front, in loss space (top) and "
