@@ -236,8 +236,7 @@ def test_the_printed_sweep_front_is_one_row_per_trial_on_seed_means(tmp_path):
     # trial 0's seeds 1.0 and 3.0 (mean 2.0) against trial 1's 1.5 and 2.9 (mean 2.2)
     runs = [(0, 0, 1.0), (0, 1, 3.0), (1, 0, 1.5), (1, 1, 2.9)]
     records = [
-        record(f"sweep:s:{t}:s{s}", w=0.2 + 0.5 * t, metric=m, trial=t, seed=s)
-        for t, s, m in runs
+        record(f"sweep:s:{t}:s{s}", w=0.2 + 0.5 * t, metric=m, trial=t, seed=s) for t, s, m in runs
     ]
     results = read_results(write(tmp_path / "r.parquet", *records))
     front = analysis.sweep_frontier(results, "val")

@@ -4,6 +4,7 @@ the paths figure."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -14,6 +15,7 @@ from paretokit.analysis import reach, toy
 from paretokit.report import build_reports, restrict
 from paretokit.report import formats as rf
 from paretokit.report.claims import claim_paragraph
+from paretokit.report.front import reach_paragraph
 from paretokit.results import (
     ResultsMeta,
     RunRecord,
@@ -118,6 +120,11 @@ def test_report_section_counts_positions_and_coverage(toy_file) -> None:
     assert "from every start: nashmtl" in claim and "mgda (2 of 5)" in claim
     assert "reaches the front from all five starts holds here (5 of 5 starts)" in claim
     assert "2 of 10 cases, from 1 of 5 starts, covering 10%" in claim
+    # a study still running: Nash-MTL reached from every start it has run, not all five yet
+    partial = section.groups.copy()
+    partial.loc[partial["group"] == "nashmtl", ["starts", "starts_reaching"]] = 3
+    text = reach_paragraph(dataclasses.replace(section, groups=partial))
+    assert "holds for the 3 starts run so far, the others not run yet" in text
     # compare's restricted report keeps the sweep, the compared method and STL
     kept = restrict(report, ["mgda"]).front.groups["group"].tolist()
     assert kept == ["sweep", "mgda", "stl:f1", "stl:f2"]

@@ -193,11 +193,14 @@ def reach_paragraph(section: FrontReach | None) -> str:
     text = "; ".join(parts) + "."
     nash = next((g for g in methods if str(g["group"]).startswith("nashmtl")), None)
     if nash is not None:
-        verdict = "holds" if nash["starts_reaching"] == nash["starts"] == 5 else "does not hold"
-        text += (
-            f" The claim that Nash-MTL reaches the front from all five starts {verdict} here "
-            f"({nash['starts_reaching']} of {nash['starts']} starts)."
-        )
+        reached, run = nash["starts_reaching"], nash["starts"]
+        if reached < run:
+            verdict = f"does not hold here ({reached} of {run} starts)"
+        elif run >= 5:
+            verdict = f"holds here ({reached} of {run} starts)"
+        else:
+            verdict = f"holds for the {run} starts run so far, the others not run yet"
+        text += f" The claim that Nash-MTL reaches the front from all five starts {verdict}."
     sweep = section.groups[section.groups["group"] == SWEEP_GROUP].to_dict("records")
     if sweep:
         g = sweep[0]
