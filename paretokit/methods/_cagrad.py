@@ -9,7 +9,7 @@ from torch import Tensor
 
 from paretokit.errors import MethodError
 from paretokit.methods._base import GramianWeighting
-from paretokit.methods._solvers import min_norm_weights, nnqp
+from paretokit.methods._solvers import min_norm_weights, nnqp, psd_part
 
 
 def cagrad_dual(A: np.ndarray, c: float) -> np.ndarray:
@@ -28,6 +28,7 @@ def cagrad_dual(A: np.ndarray, c: float) -> np.ndarray:
     the bracket (geometrically) otherwise.
     """
     k = A.shape[0]
+    A = psd_part(A)  # rounding in a float32 Gramian of nearly dependent rows (see psd_part)
     b = A.mean(axis=1)
     s = c * float(np.sqrt(max(A.mean(), 0.0)))
     w = np.full(k, 1.0 / k)
@@ -38,7 +39,7 @@ def cagrad_dual(A: np.ndarray, c: float) -> np.ndarray:
         if tau <= 0.0:
             break
         rho = s / tau
-        shifted = A + np.add.outer(b, b) / rho + g0_sq / (rho * rho)
+        shifted = psd_part(A + np.add.outer(b, b) / rho + g0_sq / (rho * rho))
         w, _ = min_norm_weights(shifted, name="cagrad")
         support = w > 0
         closed, root = _closed_form_on_face(A, b, s, support)

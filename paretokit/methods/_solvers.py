@@ -47,6 +47,18 @@ def gramian_array(gramian: Tensor) -> np.ndarray:
 
 
 # --- linear algebra ----------------------------------------------------------------------
+def psd_part(M: np.ndarray) -> np.ndarray:
+    """The nearest positive semidefinite matrix to the symmetric ``M`` (Frobenius norm, Higham
+    1988): its eigenvalues clipped at 0. A Gramian is PSD; one formed from float32 gradients
+    that are nearly dependent can have eigenvalues of −1e-7·‖A‖ from rounding alone, which an
+    exact solver's KKT check then reports as a violation."""
+    e, V = np.linalg.eigh(M)
+    if e.min() >= 0.0:
+        return M
+    P = (V * np.maximum(e, 0.0)) @ V.T
+    return 0.5 * (P + P.T)
+
+
 def _cholesky(M: np.ndarray, pivot_tol: float) -> np.ndarray | None:
     """Upper Cholesky factor of a symmetric M, or None when M is not numerically definite
     (a pivot ≤ ``pivot_tol`` × its diagonal entry)."""

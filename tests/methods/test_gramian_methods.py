@@ -176,6 +176,31 @@ def test_cagrad_solves_its_dual_and_primal(fam, k):
     assert (Gn @ d).min() >= primal.value - 1e-6 * max(1.0, abs(primal.value))
 
 
+def test_cagrad_on_a_float32_gramian_with_a_rounding_negative_eigenvalue():
+    """The toy of Nash-MTL Fig. 1 from start (9, −1): near the front the two gradients are
+    nearly opposite, and their float32 Gramian has an eigenvalue of −5.5e-8 from rounding. The
+    inner min-norm QP then failed its KKT check ("KKT conditions not met (max violation
+    0.00034)") and the run died; now the Gramian is taken as its PSD part first."""
+    from paretokit.methods._cagrad import cagrad_dual
+
+    A = np.array(
+        [[0.9252086877822876, -1.6648532152175903], [-1.6648532152175903, 2.995795488357544]]
+    )
+    assert np.linalg.eigvalsh(A).min() < 0
+    c = 0.4
+    w = cagrad_dual(A, c)
+    b, s = A.mean(axis=1), c * np.sqrt(A.mean())
+    e, V = np.linalg.eigh(A)
+    L = V * np.sqrt(np.maximum(e, 0.0))
+    x = cp.Variable(2)
+    best = cp.Problem(cp.Minimize(b @ x + s * cp.norm(L.T @ x)), [x >= 0, cp.sum(x) == 1])
+    best.solve(solver=cp.CLARABEL)
+    ours = b @ w + s * np.sqrt(max(w @ A @ w, 0.0))
+    assert ours <= best.value + 1e-8
+    d = get_method("cagrad", 2).aggregate(torch.tensor([[0.3, 0.9], [-0.55, -1.6]]))
+    assert torch.isfinite(d).all()
+
+
 def test_cagrad_rescale_and_degenerate():
     G = FAMILIES["typical"](3)
     d0 = get_method("cagrad", 3, rescale=0).aggregate(G)
