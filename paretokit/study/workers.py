@@ -161,8 +161,11 @@ def ask_owned(
     study_id = storage.get_study_id_from_name(study.study_name)
     asked: list[tuple[Trial, int]] = []
 
-    def take(trial_id: int) -> None:
-        asked.append((Trial(study, trial_id), trial_id))
+    def take(trial_id: int, owned: bool) -> None:
+        trial = Trial(study, trial_id)
+        if not owned:
+            claim(trial)
+        asked.append((trial, trial_id))
         if on_ask:
             on_ask(len(asked), wanted)
 
@@ -173,12 +176,10 @@ def ask_owned(
                 break
             trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, t.number)
             if _start(storage, trial_id):  # another worker may have taken it first
-                for key, value in owner().items():
-                    storage.set_trial_user_attr(trial_id, key, value)
-                take(trial_id)
+                take(trial_id, owned=False)
         while len(asked) < wanted:
             template = optuna.trial.create_trial(state=TrialState.RUNNING, user_attrs=owner())
-            take(storage.create_new_trial(study_id, template_trial=template))
+            take(storage.create_new_trial(study_id, template_trial=template), owned=True)
     except BaseException:
         give_back(study, [trial for trial, _ in asked])
         raise
