@@ -26,6 +26,7 @@ import pandas as pd
 from paretokit import validation
 from paretokit.errors import ParetokitError
 from paretokit.results import read_results
+from paretokit.study.config import STORAGE_FILE
 from paretokit.studyfile import StudySpec
 
 if TYPE_CHECKING:
@@ -206,9 +207,15 @@ def _mean_seconds(rows: pd.DataFrame | None) -> float | None:
 def run_study_sweep(
     spec: StudySpec, callbacks: SweepCallbacks | None = None
 ) -> SweepOutcome | None:
-    """Run (or resume) the study's sweep; None when the study has no sweep."""
+    """Run (or resume) the study's sweep; None when the study has no sweep, or when its
+    results file already holds the whole budget while its default storage (git-ignored, so
+    absent from a fresh clone of a shipped study) is not there: there is nothing to resume,
+    and opening a new storage would refuse the file's rows as another study's."""
     if spec.sweep is None:
         return None
+    if spec.storage is None and not (spec.results.parent / STORAGE_FILE).exists():
+        if plan_study(spec).trials_left == 0:
+            return None
     from paretokit.study import run_sweep
 
     spec.folder.mkdir(parents=True, exist_ok=True)

@@ -237,3 +237,19 @@ def test_main_task_by_name_is_checked(tmp_path):
         StudyFileError, match="methods.gradsim: .*'zz' is not one of the selected tasks"
     ):
         load_study(bad)
+
+
+def test_a_finished_study_without_its_storage_only_rewrites_its_report(tmp_path):
+    """A shipped study in a fresh clone: the results file holds the whole budget, but its
+    Optuna storage is git-ignored and absent. Before, the command opened a new storage and
+    refused the file's rows as another study's (while the dry run said nothing was left)."""
+    path = small(tmp_path, trials=2)
+    assert runner.invoke(app, ["study", str(path)]).exit_code == 0
+    folder = tmp_path / "s"
+    (folder / "paretokit-studies.db").unlink()
+    rows = len(read_results(folder / "results.parquet").frame)
+    again = runner.invoke(app, ["study", str(path)])
+    assert again.exit_code == 0, again.output
+    assert "2 of 2 trials complete in the results file" in again.stdout
+    assert len(read_results(folder / "results.parquet").frame) == rows
+    assert (folder / "report.md").exists()

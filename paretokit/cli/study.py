@@ -53,6 +53,11 @@ def study(
     check_runnable(spec)
     with sweep_progress(count_failed=False) as callbacks:
         swept = run_study_sweep(spec, callbacks)
+    if swept is None and spec.sweep is not None:
+        console.print(
+            f"sweep: {spec.sweep.trials} of {spec.sweep.trials} trials complete in the results "
+            "file, and no storage beside it: nothing to resume"
+        )
     if swept is not None:
         console.print(
             f"sweep [bold]{escape(swept.study_name)}[/]: {swept.complete} trials complete "

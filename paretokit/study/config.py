@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from paretokit.study.workers import TrialCounts
 
 DEFAULT_SEEDS = 3  # training seeds per weight vector: a verdict never rests on one seed
+STORAGE_FILE = "paretokit-studies.db"  # the default SQLite storage, next to the results file
 
 
 @dataclass

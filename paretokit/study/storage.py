@@ -21,6 +21,7 @@ import optuna
 
 from paretokit.errors import ParetokitError, StorageError, mask_password
 from paretokit.study import workers
+from paretokit.study.config import STORAGE_FILE
 
 _OPEN_ATTEMPTS = 5
 _SCHEMA_RACE = re.compile(r"already exists|duplicate key|unique|database is locked", re.I)
@@ -28,7 +29,7 @@ _SCHEMA_RACE = re.compile(r"already exists|duplicate key|unique|database is lock
 
 def default_storage(out: Path) -> str:
     """The embedded default: an SQLite Optuna storage next to the results file."""
-    return f"sqlite:///{(out.parent / 'paretokit-studies.db').resolve()}"
+    return f"sqlite:///{(out.parent / STORAGE_FILE).resolve()}"
 
 
 def open_storage(
