@@ -132,6 +132,48 @@ def checkpoint_score(
     return total / len(metrics)
 
 
+@dataclass
+class _MemberLog:
+    """What :func:`run_epochs` keeps of each of the P members while it trains them."""
+
+    epoch_losses: list[list[list[float]]]  # per member: the epoch-mean training losses so far
+    diverged: dict[int, TrainingDiverged]  # the members that diverged, with their error
+    first: list[list[float] | None]  # per member: its validation metrics after epoch 1
+    best: list[tuple[float, int]]  # per member: (score, epoch) of its kept parameters
+
+    @classmethod
+    def empty(cls, p: int) -> _MemberLog:
+        return cls([[] for _ in range(p)], {}, [None] * p, [(-math.inf, 0)] * p)
+
+    def record_epoch(self, mean_losses: Tensor, epoch: int, task_names: Sequence[str]) -> None:
+        """Keep each live member's epoch-mean training losses (P, K); a member with a
+        non-finite one diverged in this epoch."""
+        for m in range(mean_losses.shape[0]):
+            if m in self.diverged:
+                continue
+            finite = torch.isfinite(mean_losses[m])
+            if not finite.all():
+                bad = [name for name, ok in zip(task_names, finite.tolist()) if not ok]
+                self.diverged[m] = TrainingDiverged(
+                    f"non-finite training loss for task(s) {', '.join(bad)} in epoch {epoch}"
+                )
+            else:
+                self.epoch_losses[m].append(mean_losses[m].tolist())
+
+    def keep_best(self, members: Members, val: Split, epoch: int, hib: list[bool]) -> None:
+        """``checkpoint="best"``: score each member on validation against its first epoch's
+        metrics (:func:`checkpoint_score`) and keep the parameters of those that improved."""
+        improved = []
+        for m, (metrics, _) in enumerate(members.evaluate(val)):
+            self.first[m] = self.first[m] or metrics
+            score = checkpoint_score(metrics, self.first[m], hib)
+            if m not in self.diverged and score > self.best[m][0]:
+                self.best[m] = (score, epoch)
+                improved.append(m)
+        if improved:
+            members.keep(improved)
+
+
 def run_epochs(
     problem: Problem,
     members: Members,
@@ -149,119 +191,109 @@ def run_epochs(
     share it), ``step_ms`` the training steps' share of it per step.
     """
     check_checkpoint(config.checkpoint)
-    device, k, p = config.device, problem.n_tasks, members.n_members
+    p = members.n_members
     hib = [t.higher_is_better for t in problem.tasks]
-    n = len(data["train"])
+    shape = (len(data["train"]), problem.n_tasks)
+    recorder = _recorder(problem, config, shape[0], p)
+    log = _MemberLog.empty(p)
     steps = 0
-    recorder = None
-    if problem.trajectory_points > 0:
-        total = config.epochs * math.ceil(n / config.batch_size)
-        recorder = Recorder(p, total, problem.trajectory_points)
-    epoch_losses: list[list[list[float]]] = [[] for _ in range(p)]
-    diverged: dict[int, TrainingDiverged] = {}
-    first: list[list[float] | None] = [None] * p
-    best = [(-math.inf, 0)] * p  # (score, epoch) of each member's kept parameters
     eval_seconds = 0.0
     members.train()
-    _sync(device)
+    _sync(config.device)
     start = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
-        perms = [torch.randperm(n, generator=g).to(device) for g in orders]
-        loss_sum = torch.zeros(p, k, dtype=torch.float64, device=device)
-        batches = 0
-        for i in range(0, n, config.batch_size):
-            before = members.positions() if recorder and recorder.due(steps) else None
-            losses = members.step([perm[i : i + config.batch_size] for perm in perms])
-            loss_sum += losses.double()
-            if before is not None:
-                recorder.add(steps, before, losses)  # type: ignore[union-attr]
-            batches += 1
-            steps += 1
-        mean_device = loss_sum / batches
-        _record_epoch(mean_device.cpu(), epoch, problem.task_names, epoch_losses, diverged)
-        if len(diverged) == p:
-            if on_epoch is not None:
-                on_epoch(epoch, config.epochs)
-            break
-        members.epoch_end(mean_device.to(torch.float32))
-        if config.checkpoint == "best":
-            tick = time.perf_counter()
-            _keep_best(members, data["val"], epoch, hib, first, best, diverged)
-            eval_seconds += time.perf_counter() - tick
+        mean_losses, steps = _train_epoch(members, orders, config, shape, steps, recorder)
+        log.record_epoch(mean_losses.cpu(), epoch, problem.task_names)
+        if len(log.diverged) < p:
+            members.epoch_end(mean_losses.to(torch.float32))
+            if config.checkpoint == "best":
+                tick = time.perf_counter()
+                log.keep_best(members, data["val"], epoch, hib)
+                eval_seconds += time.perf_counter() - tick
         if on_epoch is not None:
             on_epoch(epoch, config.epochs)
-    _sync(device)
+        if len(log.diverged) == p:
+            break
+    _sync(config.device)
     wall = time.perf_counter() - start
     if recorder is not None:  # the end point, before a best checkpoint is put back
         end_losses = [losses for _, losses in members.evaluate(data["train"])]
         recorder.add(steps, members.positions(), torch.tensor(end_losses))
     if config.checkpoint == "best":
         members.restore()
+    step_ms = 1000.0 * (wall - eval_seconds) / p / max(steps, 1)
+    return _results(members, data, config, log, recorder, (wall / p, step_ms, steps))
+
+
+def _recorder(problem: Problem, config: RunConfig, n: int, p: int) -> Recorder | None:
+    """The trajectory recorder of a problem that asks for one (``trajectory_points > 0``),
+    over the run's ``epochs · ⌈n / batch_size⌉`` steps; None for the others."""
+    if problem.trajectory_points <= 0:
+        return None
+    total = config.epochs * math.ceil(n / config.batch_size)
+    return Recorder(p, total, problem.trajectory_points)
+
+
+def _train_epoch(
+    members: Members,
+    orders: Sequence[torch.Generator],
+    config: RunConfig,
+    shape: tuple[int, int],
+    steps: int,
+    recorder: Recorder | None,
+) -> tuple[Tensor, int]:
+    """One epoch of training steps over the ``n`` training rows (``shape`` is (n, K)), in the
+    orders the generators draw; the steps are counted on from ``steps``, and the recorder takes
+    those it is due. Returns the epoch-mean training losses (P, K), float64 on the device, and
+    the step count after the epoch."""
+    (n, k), device, size = shape, config.device, config.batch_size
+    perms = [torch.randperm(n, generator=g).to(device) for g in orders]
+    loss_sum = torch.zeros(members.n_members, k, dtype=torch.float64, device=device)
+    batches = 0
+    for i in range(0, n, size):
+        before = members.positions() if recorder and recorder.due(steps) else None
+        losses = members.step([perm[i : i + size] for perm in perms])
+        loss_sum += losses.double()
+        if before is not None:
+            recorder.add(steps, before, losses)  # type: ignore[union-attr]
+        batches += 1
+        steps += 1
+    return loss_sum / batches, steps
+
+
+def _results(
+    members: Members,
+    data: dict[str, Split],
+    config: RunConfig,
+    log: _MemberLog,
+    recorder: Recorder | None,
+    cost: tuple[float, float, int],
+) -> list[RunResult | TrainingDiverged]:
+    """Evaluate every member on val and test (at the parameters it holds now) and assemble its
+    :class:`RunResult`, or the :class:`TrainingDiverged` it hit. ``cost``: each member's
+    (train_seconds, step_ms, steps)."""
+    train_seconds, step_ms, steps = cost
     evaluated = {s: members.evaluate(data[s]) for s in ("val", "test")}
     results: list[RunResult | TrainingDiverged] = []
-    for m in range(p):
-        if m in diverged:
-            results.append(diverged[m])
+    for m in range(members.n_members):
+        if m in log.diverged:
+            results.append(log.diverged[m])
             continue
         results.append(
             RunResult(
                 metrics={s: evaluated[s][m][0] for s in evaluated},
                 losses={s: evaluated[s][m][1] for s in evaluated},
-                train_seconds=wall / p,
-                step_ms=1000.0 * (wall - eval_seconds) / p / max(steps, 1),
+                train_seconds=train_seconds,
+                step_ms=step_ms,
                 steps=steps,
                 mean_weights=members.mean_weights(m),
-                epoch_losses=epoch_losses[m],
+                epoch_losses=log.epoch_losses[m],
                 checkpoint=config.checkpoint,
-                epoch=best[m][1] if best[m][1] else config.epochs,
+                epoch=log.best[m][1] if log.best[m][1] else config.epochs,
                 trajectory=recorder.member(m) if recorder is not None else None,
             )
         )
     return results
-
-
-def _record_epoch(
-    mean_losses: torch.Tensor,
-    epoch: int,
-    task_names: Sequence[str],
-    epoch_losses: list[list[list[float]]],
-    diverged: dict[int, TrainingDiverged],
-) -> None:
-    """Keep each live member's epoch-mean training losses (P, K); a member with a non-finite
-    one diverged in this epoch."""
-    for m in range(mean_losses.shape[0]):
-        if m in diverged:
-            continue
-        finite = torch.isfinite(mean_losses[m])
-        if not finite.all():
-            bad = [name for name, ok in zip(task_names, finite.tolist()) if not ok]
-            diverged[m] = TrainingDiverged(
-                f"non-finite training loss for task(s) {', '.join(bad)} in epoch {epoch}"
-            )
-        else:
-            epoch_losses[m].append(mean_losses[m].tolist())
-
-
-def _keep_best(
-    members: Members,
-    val: Split,
-    epoch: int,
-    hib: list[bool],
-    first: list[list[float] | None],
-    best: list[tuple[float, int]],
-    diverged: dict[int, TrainingDiverged],
-) -> None:
-    """``--checkpoint best``: score each member on validation against its first epoch's
-    metrics (:func:`checkpoint_score`) and keep the parameters of those that improved."""
-    improved = []
-    for m, (metrics, _) in enumerate(members.evaluate(val)):
-        first[m] = first[m] or metrics
-        score = checkpoint_score(metrics, first[m], hib)
-        if m not in diverged and score > best[m][0]:
-            best[m] = (score, epoch)
-            improved.append(m)
-    if improved:
-        members.keep(improved)
 
 
 def _sync(device: torch.device) -> None:
