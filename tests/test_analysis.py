@@ -42,6 +42,28 @@ def test_delta_m_by_hand():
     assert np.isnan(A.delta_m(zero, "stl", hib)["a"])
 
 
+def test_delta_m_is_undefined_on_a_nonpositive_baseline():
+    """A negative baseline flips the relative change's sign (the toy's negative losses): a
+    method 0.5 lower (better) than STL's −1 would read as +50% worse. Δm is NaN for every row
+    then, both variants, and nonpositive_baselines names the metric and its value."""
+    hib = {"f1": False, "f2": False}
+    table = pd.DataFrame({"f1": [-1.0, -1.5], "f2": [2.0, 1.0]}, index=["stl", "better"])
+    assert np.isnan(A.delta_m(table, "stl", hib)).all()
+    assert np.isnan(A.delta_m(table, "stl", hib, tasks={"f1": "f1", "f2": "f2"})).all()
+    assert A.nonpositive_baselines(table, "stl") == {"f1": -1.0}
+    positive = table.assign(f1=[1.0, 0.5])
+    np.testing.assert_allclose(A.delta_m(positive, "stl", hib), [0.0, -50.0], atol=1e-12)
+    assert A.nonpositive_baselines(positive, "stl") == {}
+    # higher-is-better metrics too: an accuracy-like score of −0.2 is no ratio's denominator
+    acc = pd.DataFrame({"r2": [-0.2, 0.1]}, index=["stl", "a"])
+    assert np.isnan(A.delta_m(acc, "stl", {"r2": True})["a"])
+    assert A.nonpositive_baselines(acc, "stl") == {"r2": -0.2}
+    # zero counts; a NaN baseline is a missing value, not a sign problem
+    both = pd.DataFrame({"a": [0.0, 1.0], "b": [np.nan, 1.0]}, index=["stl", "m"])
+    assert A.nonpositive_baselines(both, "stl") == {"a": 0.0}
+    assert A.nonpositive_baselines(both, "nope") == {}
+
+
 def test_delta_m_bad_input_is_one_clear_error():
     table = pd.DataFrame({"mae": [1.0, 1.1]}, index=["stl", "a"])
     with pytest.raises(ParetokitError, match="baseline 'nope' is not a row of the table"):

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from paretokit.cli import app
 from paretokit.report import build_reports
+from paretokit.report.claims import claim_paragraph
 from paretokit.report.formats import display_frame, to_markdown
 from paretokit.results import ResultsMeta, RunRecord, TaskMeta, append_results, read_results
 
@@ -251,6 +252,55 @@ def test_cli_formats_on_the_hand_built_file(tmp_path):
     )
     assert list(csv["method"]) == ["stl", "m1", "m2", "m3"] and set(csv["problem"]) == {"toy"}
     assert list(csv["outcome"].fillna("")) == ["", "within_noise", "dominated", "beyond"]
+
+
+NEGATIVE = ResultsMeta("toy", (TaskMeta("f1", "value", False), TaskMeta("f2", "value", False)))
+
+
+def _negative_file(path):
+    """STL at (−1, −10) (losses ≤ 0, as the toy's), a method better in both (−1.5, −12) and
+    one worse in both (−0.5, −8); two seeds each, no sweep."""
+    points = {"stl:f1": (-1.0, 5.0), "stl:f2": (5.0, -10.0), "good": (-1.5, -12.0)}
+    points["bad"] = (-0.5, -8.0)
+    for label, m in points.items():
+        kind = "stl" if label.startswith("stl") else "method"
+        for seed in (0, 1):
+            rec = _record(f"{label}:{seed}", kind, label, m, seed)
+            rec.task_names = ["f1", "f2"]
+            append_results(path, rec.rows(), NEGATIVE)
+    return path
+
+
+def test_delta_m_on_a_negative_baseline_is_left_out_with_a_note(tmp_path):
+    """Δm% against STL's −1 and −10 would call the better method worse (+35%): it is left out
+    (NaN, n/a, null, empty) with one note naming the tasks, and the mean rank stays."""
+    (rep,) = build_reports(read_results(_negative_file(tmp_path / "r.parquet")))
+    t = rep.methods.set_index("method")
+    assert t["delta_m"].isna().all()
+    assert t.loc["good", "mean_rank"] == 1.0 and t.loc["bad", "mean_rank"] == 3.0
+    (note,) = [n for n in rep.notes if n.code == "delta_m_undefined"]
+    assert "f1 (-1)" in note.text and "f2 (-10)" in note.text and "not positive" in note.text
+    assert set(display_frame(rep)["Δm% ↓"]) == {"n/a"}
+    assert note.text in to_markdown([rep])
+    ranking = claim_paragraph("ranking", rep)  # Nash-MTL's Table 2 claim: not tested on it
+    assert "Not tested: Δm% left out" in ranking and "+35" not in ranking
+
+
+def test_cli_on_a_negative_baseline_shows_no_delta_m(tmp_path):
+    path = str(_negative_file(tmp_path / "r.parquet"))
+    result = runner.invoke(app, ["report", path, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    (rep,) = json.loads(result.stdout)
+    methods = {m["method"]: m for m in rep["methods"]}
+    assert all(m["delta_m"] is None for m in methods.values())
+    assert methods["good"]["mean_rank"] == 1.0
+    assert sum("Δm% left out" in n and "not positive" in n for n in rep["notes"]) == 1
+    result = runner.invoke(app, ["report", path, "--format", "csv"])
+    frame = pd.read_csv(io.StringIO(result.stdout))
+    assert frame["delta_m"].isna().all() and list(frame["mean_rank"]) == [2.0, 1.0, 3.0]
+    assert "Δm% left out" in result.stderr
+    table = runner.invoke(app, ["report", path])
+    assert "Δm% left out" in table.stdout and "+35" not in table.stdout
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ from paretokit.analysis.paired import (
     paired_verdict,
     resolution,
 )
-from paretokit.analysis.scores import delta_m, mean_rank
+from paretokit.analysis.scores import delta_m, mean_rank, nonpositive_baselines
 from paretokit.analysis.seeds import (
     MIN_SEEDS,
     OUTCOMES,
@@ -86,6 +86,7 @@ __all__ = [
     "hypervolume_contribution",
     "mean_rank",
     "non_dominated",
+    "nonpositive_baselines",
     "outcome_of",
     "paired_verdict",
     "random_orders",

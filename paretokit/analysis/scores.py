@@ -32,7 +32,13 @@ def delta_m(
     so say which one a published number uses before comparing. Sign: LibMTL prints ``Δp``
     with the opposite sign (``(−1)^{h_j}(M_b,j − M_m,j)/M_b,j``: positive = better); this
     function keeps lower-is-better for both variants, so negate it to compare with LibMTL.
-    Metrics with a zero or NaN baseline give NaN.
+
+    Δm% is a relative change, so it is defined only where every baseline value M_b,j is
+    positive: a zero baseline has no relative change, and a negative one flips the sign of
+    (M_m,j − M_b,j)/M_b,j, so that a better method would read as worse (the toy's losses f₁, f₂
+    are negative near the front). A metric whose baseline is not positive (≤ 0 or NaN) makes
+    every row's Δm NaN rather than a number that says the opposite of the truth;
+    :func:`nonpositive_baselines` names those metrics, for a caller to say why.
     """
     cols = list(table.columns)
     missing = [c for c in cols if c not in higher_is_better]
@@ -47,7 +53,7 @@ def delta_m(
     base = table.loc[baseline, cols].to_numpy(float)
     sign = np.array([-1.0 if higher_is_better[c] else 1.0 for c in cols])
     with np.errstate(divide="ignore", invalid="ignore"):
-        rel = sign * (values - base) / np.where(base == 0, np.nan, base)
+        rel = sign * (values - base) / np.where(base > 0, base, np.nan)
     if tasks is None:
         out = rel.mean(axis=1)
     else:
@@ -55,6 +61,17 @@ def delta_m(
         per_task = pd.DataFrame(rel, columns=cols).T.groupby(groups, sort=False).mean().T
         out = per_task.to_numpy(float).mean(axis=1)
     return pd.Series(100.0 * out, index=table.index, name="delta_m")
+
+
+def nonpositive_baselines(table: pd.DataFrame, baseline: str) -> dict[str, float]:
+    """The metrics (columns of ``table``) whose value in the row ``baseline`` is finite and
+    not positive, with that value: where :func:`delta_m` is undefined because the relative
+    change would divide by zero or flip its sign. (A NaN baseline is a missing run, not a
+    sign problem, and is left to the caller.)"""
+    if baseline not in table.index:
+        return {}
+    base = table.loc[baseline].astype(float)
+    return {str(c): float(v) for c, v in base.items() if np.isfinite(v) and v <= 0}
 
 
 def mean_rank(table: pd.DataFrame, higher_is_better: Mapping[str, bool]) -> pd.Series:

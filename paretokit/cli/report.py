@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from paretokit.cli._app import app, console, user_errors, wide_console
 from paretokit.cli._options import Format, FormatOpt, ResultsFileArg, SplitChoice, ViewChoice
-from paretokit.cli._render import render
+from paretokit.cli._render import message, render
 from paretokit.errors import ParetokitError
 
 
@@ -68,6 +68,9 @@ def render_reports(reports: list, fmt: Format) -> None:
         sys.stdout.write(rf.dumps_json(reports, REPORT_HINTS) + "\n")
     elif fmt is Format.csv:
         sys.stdout.write(rf.to_csv(reports))
+        for r in reports:  # a CSV has no place for them: beside the data, on stderr
+            for note in rf.note_lines(r, REPORT_HINTS):
+                message(f"[yellow]note:[/yellow] {escape(note)}", fmt)
     elif fmt is Format.markdown:
         sys.stdout.write(rf.to_markdown(reports, REPORT_HINTS))
     else:

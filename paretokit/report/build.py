@@ -51,8 +51,8 @@ ORDERS_SEED = 0
 @dataclass(frozen=True)
 class Note:
     """Something the reader must know: ``code`` says what (no_sweep, no_methods, no_stl,
-    no_baseline, single_seed, unpaired, incomplete_trials, nan_metric, failed_runs), so that
-    a caller can add its own advice; ``text`` says it in a sentence."""
+    no_baseline, delta_m_undefined, single_seed, unpaired, incomplete_trials, nan_metric,
+    failed_runs), so that a caller can add its own advice; ``text`` says it in a sentence."""
 
     code: str
     text: str
@@ -601,6 +601,9 @@ def _add_delta_m_and_rank(
     metrics = table.set_index("method")[names]
     if baseline in metrics.index:
         table["delta_m"] = analysis.delta_m(metrics, baseline, directions).to_numpy()
+        nonpositive = analysis.nonpositive_baselines(metrics, baseline)
+        if nonpositive:
+            notes.append(Note("delta_m_undefined", _delta_m_undefined(baseline, nonpositive)))
     else:
         table["delta_m"] = math.nan
         if baseline == "stl":
@@ -611,6 +614,17 @@ def _add_delta_m_and_rank(
             )
     table["mean_rank"] = analysis.mean_rank(metrics, directions).to_numpy()
     return table
+
+
+def _delta_m_undefined(baseline: str, values: dict[str, float]) -> str:
+    """Why Δm% is not shown: which tasks' baseline values are not positive."""
+    who = "STL" if baseline == "stl" else repr(baseline)
+    cells = " and ".join(f"{t} ({v:.4g})" for t, v in values.items())
+    return (
+        f"Δm% left out (n/a): {who}'s {cells} {'is' if len(values) == 1 else 'are'} not "
+        "positive, and a change relative to a value ≤ 0 is undefined or has its sign flipped; "
+        "the mean rank needs no positive values and stays"
+    )
 
 
 OUTCOME_TEXT = {

@@ -146,6 +146,9 @@ def ranking_paragraph(report: Report) -> str:
     head = "**Claim (Navon et al. 2022, Table 2: Nash-MTL best by Δm% and mean rank; SI strong).**"
     dm = seed_delta_m(report)
     if dm.empty:
+        undefined = [n.text for n in report.notes if n.code == "delta_m_undefined"]
+        if undefined:
+            return f"{head} Not tested: {undefined[0]}."
         return f"{head} Not tested: no STL baseline or no method runs in this setting."
     dm = dm.sort_values("mean", kind="stable").reset_index(drop=True)
     seeds = "/".join(map(str, sorted(set(dm["seeds"]))))
