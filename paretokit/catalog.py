@@ -44,7 +44,8 @@ def _problems() -> list[dict[str, str]]:
                     for t in tasks
                 ),
                 "default_tasks": str(cls.default_n_tasks or len(tasks)),
-                "defaults": f"{d.epochs} epochs, batch {d.batch_size}, lr {d.lr:g}; "
+                "defaults": f"{d.epochs} epochs, batch {d.batch_size}, lr {d.lr:g}, "
+                f"{d.seeds} seeds; "
                 f"model {' | '.join(cls.models)}",
                 "source": cls.source,
             }

@@ -58,7 +58,7 @@ class CompareConfig:
     methods: Sequence[str]
     problem: str = "qm9"
     tasks: str | int | Sequence[str] | None = None
-    seeds: int = 3
+    seeds: int | None = None  # seeds 0 … seeds−1 (None: the problem's, 3 but for toy: 5)
     epochs: int | None = None
     batch_size: int | None = None
     lr: float | None = None
@@ -194,14 +194,16 @@ def plan_compare(config: CompareConfig) -> ComparePlan:
     per seed), without reading the results file or training anything."""
     if not config.methods:
         raise ParetokitError("name at least one method; `paretokit methods` lists them")
-    if isinstance(config.seeds, bool) or not isinstance(config.seeds, int) or config.seeds < 1:
-        raise ParetokitError("--seeds must be at least 1")
-    validation.seed(config.seeds - 1, "the largest seed (--seeds minus 1)")
+    if config.seeds is not None:
+        if isinstance(config.seeds, bool) or not isinstance(config.seeds, int) or config.seeds < 1:
+            raise ParetokitError("--seeds must be at least 1")
+        validation.seed(config.seeds - 1, "the largest seed (--seeds minus 1)")
     validation.optional_filter(config.epochs, config.batch_size, config.lr)
     # STL runs per (task, seed) like every other run; `paretokit compare stl` trains only them
     names = [m for m in dict.fromkeys(config.methods) if m != "stl"]
     problem = get_problem(config.problem, config.tasks, config.model)
-    problem.check_seeds(range(config.seeds))
+    seeds = validation.seed_count(problem.defaults, config.seeds)
+    problem.check_seeds(range(seeds))
     shared = main_task_index(config.options, problem)
     scoped = {m: main_task_index(o, problem) for m, o in config.method_options.items()}
     options = resolve_options(names, problem.n_tasks, shared, scoped)
@@ -227,7 +229,7 @@ def plan_compare(config: CompareConfig) -> ComparePlan:
         "checkpoint": run_cfg.checkpoint,
         "model": problem.model,
     }
-    runs = plan_runs(list(options), options, problem, setting, config.seeds, with_stl=True)
+    runs = plan_runs(list(options), options, problem, setting, seeds, with_stl=True)
     return ComparePlan(problem, options, run_cfg, setting, runs, threads)
 
 

@@ -9,6 +9,7 @@ one setting with paired seeds (DESIGN.md, "The verdict protocol"); the file says
     tasks = ["mu", "alpha", "homo"] # names, or a count (the first N); default: the problem's
     model = "mlp"                   # the problem's model, where it offers a choice
     seeds = 3                       # training seeds 0 … S−1, for the sweep and every method
+                                    # (default: the problem's, 3; toy: its 5 starts)
     device = "auto"                 # auto, cpu, cuda or cuda:N
     threads = 1                     # torch CPU threads (default: $OMP_NUM_THREADS, else 1)
     paper = "…"                     # the paper's own setting and budget, quoted in the report
@@ -34,7 +35,7 @@ import math
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,7 @@ class StudySpec:
     problem: str
     tasks: int | list[str] | None = None
     model: str | None = None
-    seeds: int = 3
+    seeds: int | None = None  # resolved by load_study: the problem's default when not given
     device: str = "auto"
     threads: int | None = None
     claim: str | None = None
@@ -199,7 +200,11 @@ def load_study(path: str | Path) -> StudySpec:
     raw = _read(path)
     values = _check_keys(path, raw)
     spec = _build(path, values, raw.get("methods", {}))
-    check_names(spec)
+    problem = check_names(spec)
+    if spec.seeds is None:
+        from paretokit.validation import seed_count
+
+        spec = replace(spec, seeds=seed_count(problem.defaults, None))
     return spec
 
 
@@ -279,7 +284,7 @@ def _build(path: Path, v: dict[str, Any], methods: dict[str, dict[str, Any]]) ->
         problem=v["problem"],
         tasks=v.get("tasks"),
         model=v.get("model"),
-        seeds=v.get("seeds", 3),
+        seeds=v.get("seeds"),
         device=v.get("device", "auto"),
         threads=v.get("threads"),
         claim=v.get("claim"),
@@ -297,9 +302,9 @@ def _build(path: Path, v: dict[str, Any], methods: dict[str, dict[str, Any]]) ->
     )
 
 
-def check_names(spec: StudySpec) -> None:
+def check_names(spec: StudySpec) -> Any:
     """What only the registries can say: the problem and its tasks, the model, each method
-    and its options (one error naming the key)."""
+    and its options (one error naming the key). Returns the problem."""
     from paretokit.compare import main_task_index, resolve_options
     from paretokit.problems import get_problem
 
@@ -319,6 +324,7 @@ def check_names(spec: StudySpec) -> None:
             resolve_options([name], problem.n_tasks, {}, {name: scoped} if scoped else {})
         except ParetokitError as exc:
             raise _fail(spec.path, f"methods.{name}", str(exc)) from None
+    return problem
 
 
 def check_model(spec: StudySpec, problem: Any) -> None:

@@ -16,6 +16,9 @@ from typing import Any
 from paretokit.errors import ParetokitError
 
 SEED_MAX = 2**32 - 1  # NumPy's legacy seeding takes 32 bits; beyond, seeds would alias
+# training seeds per method and per sweep trial when neither the user nor the problem says:
+# a verdict never rests on one seed (a problem may set its own, e.g. toy: its five starts)
+DEFAULT_SEEDS = 3
 
 
 def positive_int(value: Any, name: str) -> int:
@@ -49,6 +52,15 @@ def training_budget(defaults: Any, epochs: Any, batch_size: Any, lr: Any) -> tup
         positive_int(defaults.batch_size if batch_size is None else batch_size, "batch size"),
         positive_float(defaults.lr if lr is None else lr, "learning rate"),
     )
+
+
+def seed_count(defaults: Any, seeds: Any) -> int:
+    """The number of training seeds S (seeds 0 … S−1, or from a first seed on): ``seeds``
+    checked, or ``None`` → the problem's default (``defaults.seeds``; :data:`DEFAULT_SEEDS`
+    for a problem whose defaults do not say)."""
+    if seeds is None:
+        seeds = getattr(defaults, "seeds", DEFAULT_SEEDS)
+    return positive_int(seeds, "the number of seeds")
 
 
 def optional_filter(epochs: Any, batch_size: Any, lr: Any) -> None:

@@ -256,3 +256,40 @@ def test_problems_without_paths_record_none() -> None:
     problem_small = type(problem)(tasks=2, n_samples=200)
     cfg = RunConfig(epochs=1, batch_size=64, lr=1e-3, seed=0, device=torch.device("cpu"))
     assert train_run(problem_small, get_method("ls", 2), cfg).trajectory is None
+
+
+def test_the_toy_runs_its_five_starts_unless_told_otherwise(tmp_path) -> None:
+    """Seeds None means the problem's default: all five starts for the toy (sweep, compare,
+    study file, dry run), paretokit's 3 elsewhere; an explicit count is honoured and checked."""
+    from typer.testing import CliRunner
+
+    from paretokit.cli import app
+    from paretokit.compare import CompareConfig, plan_compare
+    from paretokit.study import SweepConfig
+    from paretokit.study.loop import _plan
+    from paretokit.studyfile import load_study
+    from paretokit.validation import seed_count
+
+    assert get_problem("toy").defaults.seeds == 5 and get_problem("multidigits").defaults.seeds == 3
+    runs = plan_compare(CompareConfig(["ls"], problem="toy", device="cpu")).runs
+    assert sorted({r.seed for r in runs}) == [0, 1, 2, 3, 4] and len(runs) == 3 * 5
+    two = plan_compare(CompareConfig(["ls"], problem="toy", seeds=2, device="cpu")).runs
+    assert sorted({r.seed for r in two}) == [0, 1]
+    with pytest.raises(ProblemError, match="seed 5"):
+        plan_compare(CompareConfig(["ls"], problem="toy", seeds=6, device="cpu"))
+    sweep = dict(trials=1, out=tmp_path / "r.parquet", device="cpu", storage="sqlite://")
+    assert _plan(SweepConfig(problem="toy", **sweep)).config.seeds == 5
+    assert _plan(SweepConfig(problem="multidigits", **sweep)).config.seeds == 3
+    with pytest.raises(ParetokitError, match="--seeds must be at least 1"):
+        _plan(SweepConfig(problem="toy", seeds=0, **sweep))
+    with pytest.raises(ParetokitError, match="number of seeds"):
+        seed_count(get_problem("toy").defaults, 0)
+    study = tmp_path / "t.toml"
+    study.write_text(
+        'problem = "toy"\n[train]\nepochs = 1\n[sweep]\ntrials = 2\n[methods]\nls = {}\n'
+    )
+    assert load_study(study).seeds == 5
+    dry = CliRunner().invoke(app, ["study", str(study), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "2 trials × 5 seeds = 10 runs" in dry.stdout and "ls: 5 runs to train" in dry.stdout
+    assert "stl: 10 runs to train" in dry.stdout

@@ -48,7 +48,14 @@ def compare(
     ],
     problem: ProblemOpt = "qm9",
     tasks: TasksOpt = None,
-    seeds: Annotated[int, typer.Option(help="Seeds per method: 0 … N−1.")] = 3,
+    seeds: Annotated[
+        int | None,
+        typer.Option(
+            help="Seeds per method: 0 … N−1. Default: the problem's (`paretokit problems`): "
+            "3, toy 5 (its five starts).",
+            show_default=False,
+        ),
+    ] = None,
     epochs: EpochsOpt = None,
     batch_size: BatchSizeOpt = None,
     lr: LrOpt = None,

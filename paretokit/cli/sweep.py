@@ -52,12 +52,14 @@ def sweep(
         typer.Option(help="Seed of the sampler and the first training seed (--seed … +S−1)."),
     ] = 0,
     seeds: Annotated[
-        int,
+        int | None,
         typer.Option(
             help="Training seeds S per weight vector (model init and data order), paired with "
-            "compare --seeds S; a trial's objective is their mean."
+            "compare --seeds S; a trial's objective is their mean. Default: the problem's "
+            "(`paretokit problems`): 3, toy 5 (its five starts).",
+            show_default=False,
         ),
-    ] = 3,
+    ] = None,
     storage: Annotated[
         str | None,
         typer.Option(

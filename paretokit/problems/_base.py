@@ -17,6 +17,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from paretokit.errors import ProblemError
+from paretokit.validation import DEFAULT_SEEDS
 
 LOSSES = ("mse", "l1", "cross_entropy", "value")
 METRICS = ("mae", "mse", "accuracy", "value")
@@ -71,11 +72,15 @@ class Split:
 
 @dataclass(frozen=True)
 class TrainDefaults:
-    """A problem's default training budget: what makes a first run meaningful and quick."""
+    """A problem's default training budget: what makes a first run meaningful and quick.
+    ``seeds``: training seeds per method and per sweep trial (0 … seeds−1) when none are
+    asked for (a problem whose seeds mean something, such as ``toy``'s five starts, says how
+    many it has)."""
 
     epochs: int
     batch_size: int
     lr: float
+    seeds: int = DEFAULT_SEEDS
 
 
 class MultiTaskModel(nn.Module):

@@ -11,13 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from paretokit.validation import DEFAULT_SEEDS  # noqa: F401 (re-exported: paretokit.study)
+
 if TYPE_CHECKING:
     import pandas as pd
 
     from paretokit.results import Results, RunRecord
     from paretokit.study.workers import TrialCounts
 
-DEFAULT_SEEDS = 3  # training seeds per weight vector: a verdict never rests on one seed
+
 STORAGE_FILE = "paretokit-studies.db"  # the default SQLite storage, next to the results file
 
 
@@ -32,7 +34,9 @@ class SweepConfig:
     batch_size: int | None = None
     lr: float | None = None
     seed: int = 0  # the sampler's seed and the first training seed (see run_sweep)
-    seeds: int = DEFAULT_SEEDS  # training seeds per trial: seed, seed + 1, …, seed + seeds − 1
+    # training seeds per trial: seed, seed + 1, …, seed + seeds − 1 (None: the problem's, 3 but
+    # for toy: 5)
+    seeds: int | None = None
     checkpoint: str = "last"  # evaluate each run at its last or its best epoch (train.epochs)
     model: str | None = None  # the problem's model (None: its default; qm9: mlp or gnn)
     storage: str | None = None

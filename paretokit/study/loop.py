@@ -24,8 +24,9 @@ seed and the run id ``sweep:<study>:<trial>:s<seed>``. ``seed`` also seeds the s
 ``--seed`` changes both where the weights go and which training seeds run (a study of one
 seed, S = 1, trains exactly what older versions trained). A trial is one unit: it is complete
 only when all its seeds are, a seed that fails fails the trial (with that seed's reason), and
-a trial interrupted between seeds is retrained whole. The default S = 3 costs three times a
-single-seed sweep.
+a trial interrupted between seeds is retrained whole. ``seeds=None`` means the problem's
+default (``TrainDefaults.seeds``: 3, which costs three times a single-seed sweep; the toy's 5,
+its five starts).
 
 **A study-wide budget.** ``trials`` counts complete trials across every worker of the study
 (re-running resumes; more workers share the budget, :mod:`paretokit.study.workers`). A trial
@@ -49,7 +50,7 @@ import contextlib
 import functools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import optuna
@@ -160,11 +161,14 @@ def _plan(config: SweepConfig) -> _Plan:
     """Every input checked (a bad one is one error line before any work), defaults resolved."""
     if isinstance(config.trials, bool) or not isinstance(config.trials, int) or config.trials < 1:
         raise ParetokitError("--trials must be at least 1 (it is the study's total budget)")
-    if config.seeds < 1:
+    if config.seeds is not None and (
+        isinstance(config.seeds, bool) or not isinstance(config.seeds, int) or config.seeds < 1
+    ):
         raise ParetokitError(f"--seeds must be at least 1, got {config.seeds}")
     validation.optional_filter(config.epochs, config.batch_size, config.lr)
     validation.seed(config.seed)
     problem = get_problem(config.problem, config.tasks, config.model)
+    config = replace(config, seeds=validation.seed_count(problem.defaults, config.seeds))
     problem.check_seeds(range(config.seed, config.seed + config.seeds))
     epochs, batch_size, lr = validation.training_budget(
         problem.defaults, config.epochs, config.batch_size, config.lr
