@@ -85,123 +85,145 @@ def record_line(record: RunRecord, what: str) -> str:
     return f"{what}: done{seconds}; {splits}"
 
 
-# Long by its callbacks: the plain-log and the progress-bar variants, closures over one state.
 @contextmanager
 def sweep_progress(count_failed: bool) -> Iterator[SweepCallbacks]:
-    """Callbacks showing the study's trials (every worker's) and the current batch's epochs."""
-    from paretokit.study.config import SweepCallbacks
-
+    """Callbacks showing the study's trials (every worker's) and the current batch's epochs:
+    progress bars on a terminal, plain log lines elsewhere."""
     if not err_console.is_terminal:
-        waiting = [-1]
-
-        def on_start(name: str, counts: Any, total: int) -> None:
-            _plain(
-                f"study {name}: {counts.counted(count_failed)} of {total} trials done "
-                f"({counts.complete} complete, {counts.failed} failed, {counts.running} running)"
-            )
-
-        def on_record(record: RunRecord) -> None:
-            what = f"trial {record.trial} seed {record.seed} w=({_weights(record.weights or [])})"
-            _plain(record_line(record, what))
-
-        def on_wait(counts: Any) -> None:
-            if counts.running != waiting[0]:
-                waiting[0] = counts.running
-                _plain(f"waiting for {counts.running} trial(s) of other workers")
-
-        def on_ask(asked: int, of: int) -> None:  # a large population: a line per tenth
-            if of >= 100 and (asked * 10 // of != (asked - 1) * 10 // of or asked == of):
-                _plain(f"asked {asked} of {of} trials")
-
-        yield SweepCallbacks(on_start=on_start, on_wait=on_wait, on_record=on_record, on_ask=on_ask)
+        yield _sweep_log(count_failed)
         return
-
     bars = _Bars()
     try:
-
-        def on_start(name: str, counts: Any, total: int) -> None:
-            bars.add("trials", f"study {escape(name)}", total)
-            bars.add("epochs", "epochs", 1, visible=False)
-            on_progress(counts)
-
-        def on_progress(counts: Any) -> None:  # the study's, across all workers
-            bars.update(
-                "trials",
-                completed=counts.counted(count_failed),
-                description=f"trials: {counts.complete} complete, {counts.failed} failed, "
-                f"{counts.running} running",
-            )
-
-        def on_batch_start(numbers: list[int], weights: list[list[float]]) -> None:
-            if len(numbers) == 1:
-                label = f"trial {numbers[0]} w=({_weights(weights[0])})"
-            else:
-                label = f"trials {numbers[0]}–{numbers[-1]} (population of {len(numbers)})"
-            bars.reset("epochs", label)
-
-        def on_epoch(epoch: int, total: int) -> None:
-            bars.update("epochs", completed=epoch, total=total)
-
-        def on_trial_end(number: int, status: str, error: str) -> None:
-            if status != "ok":
-                bars.note(f"[yellow]trial {number} failed:[/] {escape(error)}")
-
-        def on_wait(counts: Any) -> None:
-            bars.update(
-                "epochs",
-                visible=True,
-                description=f"waiting for {counts.running} trial(s) of other workers",
-            )
-
-        def on_ask(asked: int, of: int) -> None:  # a large population takes a while to ask
-            if of > 1:
-                bars.update(
-                    "epochs", visible=True, description="asking trials", completed=asked, total=of
-                )
-
-        yield SweepCallbacks(
-            on_start, on_batch_start, on_epoch, on_trial_end, on_progress, on_wait, on_ask=on_ask
-        )
+        yield _sweep_bars(bars, count_failed)
     finally:
         bars.stop()
+
+
+def _sweep_log(count_failed: bool) -> SweepCallbacks:
+    """The sweep's plain log: its start, each finished (trial, seed) with its metrics, waits
+    for other workers, and a large population's asking in tenths."""
+    from paretokit.study.config import SweepCallbacks
+
+    waiting = [-1]
+
+    def on_start(name: str, counts: Any, total: int) -> None:
+        _plain(
+            f"study {name}: {counts.counted(count_failed)} of {total} trials done "
+            f"({counts.complete} complete, {counts.failed} failed, {counts.running} running)"
+        )
+
+    def on_record(record: RunRecord) -> None:
+        what = f"trial {record.trial} seed {record.seed} w=({_weights(record.weights or [])})"
+        _plain(record_line(record, what))
+
+    def on_wait(counts: Any) -> None:
+        if counts.running != waiting[0]:
+            waiting[0] = counts.running
+            _plain(f"waiting for {counts.running} trial(s) of other workers")
+
+    def on_ask(asked: int, of: int) -> None:  # a large population: a line per tenth
+        if of >= 100 and (asked * 10 // of != (asked - 1) * 10 // of or asked == of):
+            _plain(f"asked {asked} of {of} trials")
+
+    return SweepCallbacks(on_start=on_start, on_wait=on_wait, on_record=on_record, on_ask=on_ask)
+
+
+def _sweep_bars(bars: _Bars, count_failed: bool) -> SweepCallbacks:
+    """The sweep's bars: the study's trials (every worker's), and one bar for the current
+    batch's epochs that also shows waits for other workers and a population's asking."""
+    from paretokit.study.config import SweepCallbacks
+
+    def on_start(name: str, counts: Any, total: int) -> None:
+        bars.add("trials", f"study {escape(name)}", total)
+        bars.add("epochs", "epochs", 1, visible=False)
+        on_progress(counts)
+
+    def on_progress(counts: Any) -> None:  # the study's, across all workers
+        bars.update(
+            "trials",
+            completed=counts.counted(count_failed),
+            description=f"trials: {counts.complete} complete, {counts.failed} failed, "
+            f"{counts.running} running",
+        )
+
+    def on_batch_start(numbers: list[int], weights: list[list[float]]) -> None:
+        if len(numbers) == 1:
+            label = f"trial {numbers[0]} w=({_weights(weights[0])})"
+        else:
+            label = f"trials {numbers[0]}–{numbers[-1]} (population of {len(numbers)})"
+        bars.reset("epochs", label)
+
+    def on_epoch(epoch: int, total: int) -> None:
+        bars.update("epochs", completed=epoch, total=total)
+
+    def on_trial_end(number: int, status: str, error: str) -> None:
+        if status != "ok":
+            bars.note(f"[yellow]trial {number} failed:[/] {escape(error)}")
+
+    def on_wait(counts: Any) -> None:
+        bars.update(
+            "epochs",
+            visible=True,
+            description=f"waiting for {counts.running} trial(s) of other workers",
+        )
+
+    def on_ask(asked: int, of: int) -> None:  # a large population takes a while to ask
+        if of > 1:
+            bars.update(
+                "epochs", visible=True, description="asking trials", completed=asked, total=of
+            )
+
+    return SweepCallbacks(
+        on_start, on_batch_start, on_epoch, on_trial_end, on_progress, on_wait, on_ask=on_ask
+    )
 
 
 @contextmanager
 def compare_progress() -> Iterator[CompareCallbacks]:
-    """Callbacks showing the runs left to train and the current run's epochs."""
-    from paretokit.compare import CompareCallbacks
-
+    """Callbacks showing the runs left to train and the current run's epochs: progress bars
+    on a terminal, plain log lines elsewhere."""
     if not err_console.is_terminal:
-
-        def on_plan(todo: int, skipped: int) -> None:
-            _plain(f"{todo} runs to train ({skipped} already in the results file)")
-
-        def on_record(record: RunRecord) -> None:
-            _plain(record_line(record, f"{record.method} seed {record.seed}"))
-
-        yield CompareCallbacks(on_plan=on_plan, on_record=on_record)
+        yield _compare_log()
         return
-
     bars = _Bars()
     try:
-
-        def on_plan(todo: int, skipped: int) -> None:
-            if todo == 0:
-                return  # nothing to train: no progress bar (the summary line says so)
-            bars.add("runs", f"runs ({skipped} already done)", todo)
-            bars.add("epochs", "epochs", 1, visible=False)
-
-        def on_run_start(run: Any) -> None:
-            bars.reset("epochs", f"{escape(run.label)} seed {run.seed}")
-
-        def on_epoch(epoch: int, total: int) -> None:
-            bars.update("epochs", completed=epoch, total=total)
-
-        def on_run_end(run: Any, status: str, error: str) -> None:
-            bars.progress.advance(bars.ids["runs"])
-            if status != "ok":
-                bars.note(f"[yellow]{escape(run.label)} seed {run.seed} failed:[/] {escape(error)}")
-
-        yield CompareCallbacks(on_plan, on_run_start, on_epoch, on_run_end)
+        yield _compare_bars(bars)
     finally:
         bars.stop()
+
+
+def _compare_log() -> CompareCallbacks:
+    """compare's plain log: the plan, then each finished run with its metrics."""
+    from paretokit.compare import CompareCallbacks
+
+    def on_plan(todo: int, skipped: int) -> None:
+        _plain(f"{todo} runs to train ({skipped} already in the results file)")
+
+    def on_record(record: RunRecord) -> None:
+        _plain(record_line(record, f"{record.method} seed {record.seed}"))
+
+    return CompareCallbacks(on_plan=on_plan, on_record=on_record)
+
+
+def _compare_bars(bars: _Bars) -> CompareCallbacks:
+    """compare's bars: the runs left to train, and the current run's epochs."""
+    from paretokit.compare import CompareCallbacks
+
+    def on_plan(todo: int, skipped: int) -> None:
+        if todo == 0:
+            return  # nothing to train: no progress bar (the summary line says so)
+        bars.add("runs", f"runs ({skipped} already done)", todo)
+        bars.add("epochs", "epochs", 1, visible=False)
+
+    def on_run_start(run: Any) -> None:
+        bars.reset("epochs", f"{escape(run.label)} seed {run.seed}")
+
+    def on_epoch(epoch: int, total: int) -> None:
+        bars.update("epochs", completed=epoch, total=total)
+
+    def on_run_end(run: Any, status: str, error: str) -> None:
+        bars.progress.advance(bars.ids["runs"])
+        if status != "ok":
+            bars.note(f"[yellow]{escape(run.label)} seed {run.seed} failed:[/] {escape(error)}")
+
+    return CompareCallbacks(on_plan, on_run_start, on_epoch, on_run_end)
