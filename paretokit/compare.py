@@ -24,7 +24,7 @@ from typing import Any
 from paretokit import validation
 from paretokit.errors import MethodError, ParetokitError
 from paretokit.methods import get_method, method_class
-from paretokit.problems import Problem, get_problem
+from paretokit.problems import Problem, Split, get_problem
 from paretokit.report import Report, build_reports, restrict
 from paretokit.results import (
     STATUS_FAILED,
@@ -34,7 +34,7 @@ from paretokit.results import (
     read_results,
     trajectory_json,
 )
-from paretokit.study.naming import default_study_name, results_meta
+from paretokit.study.naming import compare_study_name, results_meta
 from paretokit.train import (
     RunConfig,
     TrainingDiverged,
@@ -233,15 +233,12 @@ def plan_compare(config: CompareConfig) -> ComparePlan:
     return ComparePlan(problem, options, run_cfg, setting, runs, threads)
 
 
-# One loop over planned runs (train, write, report progress), each step a call; long by its
-# bookkeeping of done/failed runs.
 def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None) -> CompareOutcome:
-    """Train every planned run that the results file does not hold yet, then tabulate."""
+    """Train every planned run that the results file does not hold yet (appending each run's
+    rows as it finishes), then build the setting's report."""
     cb = callbacks or CompareCallbacks()
     plan = plan_compare(config)
-    problem, options, run_cfg, setting = plan.problem, plan.options, plan.run_cfg, plan.setting
-    device, threads = run_cfg.device, plan.threads
-    meta = results_meta(problem)
+    meta = results_meta(plan.problem)
     out = Path(config.out)
     if out.exists():
         read_results(out)  # a foreign or damaged file is an error before any training
@@ -250,58 +247,70 @@ def run_compare(config: CompareConfig, callbacks: CompareCallbacks | None = None
     todo = [r for r in runs if r.run_id not in done]
     if cb.on_plan:
         cb.on_plan(len(todo), len(runs) - len(todo))
-    data = to_device(problem.splits(), device) if todo else None
-    device_name = describe_device(device)
-    # the sweep's name without seed, seeds and checkpoint (the model stays: never one setting)
-    plain = {**setting, "seed": 0, "checkpoint": "last", "model": "mlp"}
-    study = default_study_name(plain).rsplit("-s", 1)[0] + (
-        f"-{problem.model}" if problem.model != "mlp" else ""
-    )
+    data = to_device(plan.problem.splits(), plan.run_cfg.device) if todo else None
+    device_name = describe_device(plan.run_cfg.device)
+    study = compare_study_name(plan.setting)
     failed = 0
     for run in todo:
         if cb.on_run_start:
             cb.on_run_start(run)
-        method = get_method(run.name, problem.n_tasks, seed=run.seed, **run.options)
-        record = RunRecord(
-            study=study,
-            problem=problem.name,
-            run_id=run.run_id,
-            kind=run.kind,
-            method=run.label,
-            seed=run.seed,
-            task_names=problem.task_names,
-            epochs=run_cfg.epochs,
-            batch_size=run_cfg.batch_size,
-            lr=run_cfg.lr,
-            device=device_name,
-            threads=threads,
-            options={"method": run.name, **_jsonable(method.options())},
-            checkpoint=run_cfg.checkpoint,
-            model=problem.model,
-        )
-        try:
-            result = train_run(problem, method, _with_seed(run_cfg, run.seed), cb.on_epoch, data)
-        except (TrainingDiverged, MethodError) as exc:
-            record.status, record.error = STATUS_FAILED, str(exc)
+        record = _train_and_record(plan, run, study, device_name, data, cb.on_epoch)
+        if record.status == STATUS_FAILED:
             failed += 1
-        else:
-            record.metrics, record.losses = result.metrics, result.losses
-            record.weights = result.mean_weights
-            record.train_seconds, record.step_ms = result.train_seconds, result.step_ms
-            record.trajectory = trajectory_json(result.trajectory)
-            if result.checkpoint == "best":
-                record.options["checkpoint_epoch"] = result.epoch
         append_results(out, record.rows(), meta)
         if cb.on_run_end:
             cb.on_run_end(run, record.status, record.error)
         if cb.on_record:
             cb.on_record(record)
-    labels = list(dict.fromkeys(method_label(n, options[n]) for n in options))
+    labels = list(dict.fromkeys(method_label(n, o) for n, o in plan.options.items()))
     # the very report `paretokit report` builds for this setting, with only these methods
-    (report,) = build_reports(read_results(out), config.split, setting=_setting_key(setting))
+    (report,) = build_reports(read_results(out), config.split, setting=_setting_key(plan.setting))
     return CompareOutcome(
-        len(todo), len(runs) - len(todo), failed, restrict(report, labels), out, setting
+        len(todo), len(runs) - len(todo), failed, restrict(report, labels), out, plan.setting
     )
+
+
+def _train_and_record(
+    plan: ComparePlan,
+    run: PlannedRun,
+    study: str,
+    device_name: str,
+    data: dict[str, Split] | None,
+    on_epoch: Callable[[int, int], None] | None,
+) -> RunRecord:
+    """Train one planned run and return its record: metrics, losses, mean weights and costs,
+    or status ``failed`` with the error when training diverged or the method failed."""
+    problem, run_cfg = plan.problem, plan.run_cfg
+    method = get_method(run.name, problem.n_tasks, seed=run.seed, **run.options)
+    record = RunRecord(
+        study=study,
+        problem=problem.name,
+        run_id=run.run_id,
+        kind=run.kind,
+        method=run.label,
+        seed=run.seed,
+        task_names=problem.task_names,
+        epochs=run_cfg.epochs,
+        batch_size=run_cfg.batch_size,
+        lr=run_cfg.lr,
+        device=device_name,
+        threads=plan.threads,
+        options={"method": run.name, **_jsonable(method.options())},
+        checkpoint=run_cfg.checkpoint,
+        model=problem.model,
+    )
+    try:
+        result = train_run(problem, method, _with_seed(run_cfg, run.seed), on_epoch, data)
+    except (TrainingDiverged, MethodError) as exc:
+        record.status, record.error = STATUS_FAILED, str(exc)
+        return record
+    record.metrics, record.losses = result.metrics, result.losses
+    record.weights = result.mean_weights
+    record.train_seconds, record.step_ms = result.train_seconds, result.step_ms
+    record.trajectory = trajectory_json(result.trajectory)
+    if result.checkpoint == "best":
+        record.options["checkpoint_epoch"] = result.epoch
+    return record
 
 
 def _setting_key(setting: dict[str, Any]) -> dict[str, Any]:

@@ -50,6 +50,15 @@ def default_study_name(setting: dict[str, object]) -> str:
     )
 
 
+def compare_study_name(setting: dict[str, object]) -> str:
+    """The ``study`` column of ``compare``'s runs: the name of the setting's sweep
+    (:func:`default_study_name`) without seed, seeds and checkpoint; the model stays (runs of
+    two models are never one setting)."""
+    plain = {**setting, "seed": 0, "checkpoint": "last", "model": "mlp"}
+    model = setting.get("model", "mlp")
+    return default_study_name(plain).rsplit("-s", 1)[0] + (f"-{model}" if model != "mlp" else "")
+
+
 def results_meta(problem: Problem) -> ResultsMeta:
     """The results-file metadata of a problem's task selection."""
     return ResultsMeta(
