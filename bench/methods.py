@@ -10,16 +10,17 @@ training steps (a random walk): aggregations that work from the Gramian A = GG�
 Nash-MTL's CCP option (the paper's cvxpy procedure) is timed beside the exact Newton solver.
 
 Part 2 times full training steps (`Trainer.step`: forward, task gradients, method, Adam) on
-real batches of the problem, every method in turn, repeated round-robin so that machine
-noise hits all methods alike, and prints the median step time and its ratio to LS's measured
-in the same run. Nothing here is a pass/fail test: it prints what it measured.
+real batches of the problem, interleaved one step at a time (every method takes batch i
+before any takes batch i+1) so that machine noise hits all methods alike, and prints the
+median step time and its ratio to LS's measured in the same run. Nothing here is a pass/fail test: it prints what it measured.
 
 Part 3 (``--torchjd``, needs ``pip install torchjd``, an optional import: never a dependency)
 puts paretokit's step beside TorchJD's ``mtl_backward`` + ``jac_to_grad`` on the same model,
 batches and Adam: for each K the per-task gradient pass alone (paretokit: a mean of the rows
 through the engine; TorchJD: its ``Mean`` aggregator), then UPGrad, MGDA and Nash-MTL in both,
 and every paretokit Gramian method on parameter and on feature gradients. All of them run
-round-robin in one process; ratios are to the plain LS step of the same run.
+round-robin in one process; ratios are to the plain LS step of the same round and to the
+step's own gradient pass (its library's mean of the task gradients, on the same gradients).
 
     python bench/methods.py --skip-aggregation --skip-steps --torchjd --threads 1
 """
@@ -146,7 +147,7 @@ def step_times(
     torchjd: bool = False,
 ) -> dict[str, list[float]]:
     """Seconds per training step of every method on the problem's real batches: one sample
-    per round-robin round (``repeats`` of them)."""
+    per step (``repeats`` × ``steps`` of them, aligned across methods)."""
     problem = get_problem(problem_name, tasks=k)
     train = to_device(problem.splits(), device)["train"]
     bs = batch_size or problem.defaults.batch_size
@@ -166,15 +167,18 @@ def step_times(
     for t in trainers.values():  # warm-up: first-call allocations, DWA/GradNorm initial state
         for idx in batches[:3]:
             t.step(train.x[idx], train.y[idx])
+    # Interleaved one step at a time (every method takes batch i before any takes batch i+1):
+    # a change in the machine's load hits all methods within milliseconds of each other, so
+    # the per-step ratios between methods hold even on a busy machine.
     samples: dict[str, list[float]] = {label: [] for label in trainers}
     for _ in range(repeats):
-        for label, t in trainers.items():
-            _sync(device)
-            start = time.perf_counter()
-            for idx in batches:
+        for idx in batches:
+            for label, t in trainers.items():
+                _sync(device)
+                start = time.perf_counter()
                 t.step(train.x[idx], train.y[idx])
-            _sync(device)
-            samples[label].append((time.perf_counter() - start) / len(batches))
+                _sync(device)
+                samples[label].append(time.perf_counter() - start)
     return samples
 
 
@@ -191,6 +195,11 @@ class MeanOfRows(GramianWeighting):
     def _combine(self, G, losses):
         w = torch.full((G.shape[0],), 1.0 / G.shape[0], dtype=G.dtype, device=G.device)
         return w @ G, w
+
+    def combine_blocks(self, blocks, losses=None):
+        k = blocks[0].shape[0]
+        self.step_count += 1
+        return [b.mean(dim=0) for b in blocks], torch.full((k,), 1.0 / k)
 
 
 def torchjd_aggregators(k: int) -> dict[str, Callable[[], object]]:
@@ -249,9 +258,27 @@ def torchjd_labels() -> dict[str, tuple[str, dict]]:
     return out
 
 
+def pass_of(label: str) -> str:
+    """The per-task gradient pass a step is measured against: TorchJD's ``Mean`` for TorchJD's
+    aggregators, paretokit's mean of the rows for its own (on features for feature steps)."""
+    if label.startswith("torchjd"):
+        return "torchjd Mean"
+    if label.endswith(", features"):
+        return "gradient pass (mean), features"
+    return "gradient pass (mean)"
+
+
+def ratio(values: list[float], reference: list[float]) -> str:
+    """Median [quartiles] of the per-step ratios (step i of both on the same batch, taken
+    within milliseconds of each other: the same machine load)."""
+    q1, med, q3 = statistics.quantiles([a / b for a, b in zip(values, reference, strict=True)])
+    return f"{med:.3f} [{q1:.2f}–{q3:.2f}]"
+
+
 def spread(values: list[float]) -> str:
-    lo, med, hi = min(values), statistics.median(values), max(values)
-    return f"{med * 1e3:>8.2f} [{lo * 1e3:.2f}–{hi * 1e3:.2f}]"
+    """Median [quartiles] of the step times, in ms."""
+    q1, med, q3 = statistics.quantiles(values)
+    return f"{med * 1e3:>8.2f} [{q1 * 1e3:.2f}–{q3 * 1e3:.2f}]"
 
 
 def _sync(device: torch.device) -> None:
@@ -265,7 +292,12 @@ def main() -> None:
     ap.add_argument("--ks", default="3,10", help="task counts, comma-separated")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--steps", type=int, default=20, help="steps per timed round")
-    ap.add_argument("--repeats", type=int, default=5, help="round-robin rounds per method")
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=5,
+        help="passes over the batches (steps interleaved across methods)",
+    )
     ap.add_argument("--batch-size", type=int, default=None)
     ap.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
     ap.add_argument("--skip-steps", action="store_true", help="skip part 2")
@@ -289,8 +321,8 @@ def main() -> None:
             samples = step_times(args.problem, k, device, args.steps, args.repeats, args.batch_size)
             ls = statistics.median(samples["ls"])
             print(
-                f"\n== training step, {args.problem} K={k}, median of {args.repeats} rounds "
-                f"of {args.steps} steps =="
+                f"\n== training step, {args.problem} K={k}, median of {args.repeats} × "
+                f"{args.steps} steps, interleaved =="
             )
             print(f"{'method':<26} {'ms/step':>9} {'ratio to LS':>12}")
             for label, v in sorted(samples.items(), key=lambda kv: statistics.median(kv[1])):
@@ -312,16 +344,19 @@ def main() -> None:
                 labels=torchjd_labels(),
                 torchjd=True,
             )
-            ls = samples["ls"]
             print(
                 f"\n== paretokit beside TorchJD {tjd}, {args.problem} K={k}, "
-                f"{args.repeats} rounds of {args.steps} steps, round-robin =="
+                f"{args.repeats} × {args.steps} steps, interleaved =="
             )
-            print(f"{'step':<34} {'ms/step median [min–max]':>26} {'ratio to LS (per round)':>26}")
+            print(
+                f"{'step':<34} {'ms/step median [IQR]':>26} {'ratio to LS, per step':>24}"
+                f" {'ratio to its pass':>22}"
+            )
             for label, v in sorted(samples.items(), key=lambda kv: statistics.median(kv[1])):
-                ratios = [a / b for a, b in zip(v, ls)]  # same round: same machine load
-                r = f"{statistics.median(ratios):.2f} [{min(ratios):.2f}–{max(ratios):.2f}]"
-                print(f"{label:<34} {spread(v):>26} {r:>26}")
+                print(
+                    f"{label:<34} {spread(v):>26} {ratio(v, samples['ls']):>24}"
+                    f" {ratio(v, samples[pass_of(label)]):>22}"
+                )
 
 
 if __name__ == "__main__":

@@ -234,6 +234,13 @@ class LossWeighting(Method):
         return (weights.to(losses) * losses).sum()
 
 
+def split_like(flat: Tensor, blocks: Sequence[Tensor]) -> list[Tensor]:
+    """A flat (D,) vector cut into views shaped like ``blocks[b][0]`` (the inverse of
+    flattening and concatenating the blocks' rows)."""
+    sizes = [b[0].numel() for b in blocks]
+    return [part.view_as(b[0]) for part, b in zip(flat.split(sizes), blocks, strict=True)]
+
+
 class GradientAggregation(Method):
     """A method that turns per-task gradients G (K, D) into one update direction (D,).
 
@@ -266,6 +273,18 @@ class GradientAggregation(Method):
     def _combine(self, G: Tensor, losses: Tensor | None) -> tuple[Tensor, Tensor | None]:
         w = self.gramian_weights(G @ G.T, losses)
         return w @ G, w
+
+    def combine_blocks(
+        self, blocks: Sequence[Tensor], losses: Tensor | None = None
+    ) -> tuple[list[Tensor], Tensor | None]:
+        """:meth:`combine` on G given by column blocks, ``blocks[b]`` (K, *shape_b) (the
+        engine's per-parameter gradients; G is their flattened concatenation): returns the
+        direction as blocks of the same shapes, and the weights or None. Here: concatenate,
+        combine, split; :class:`GramianWeighting` sums the blocks' Gramians instead."""
+        k = blocks[0].shape[0]
+        G = torch.cat([b.reshape(k, -1) for b in blocks], dim=1)
+        direction, weights = self.combine(G, losses)
+        return split_like(direction, blocks), weights
 
     def reuse_weights(self) -> Tensor | None:
         """Weights to apply this step *without* per-task gradients (Nash-MTL-N between its
@@ -323,6 +342,42 @@ class GramianWeighting(GradientAggregation):
         super().__init__(n_tasks, seed=seed)
         self.feature_level = feature_level
         self.gradient_target = "representation" if feature_level else "parameters"
+        # the last active set of the method's solver (K booleans): between training steps
+        # it rarely changes, and a solver started from it needs one factorization, not K
+        self.warm_support: np.ndarray | None = None
+
+    def reset(self, seed: int | None = None) -> None:
+        super().reset(seed)
+        self.warm_support = None
+
+    def hull_weights(self, C: np.ndarray) -> tuple[np.ndarray, float]:
+        """:func:`~paretokit.methods._solvers.min_norm_weights` of ``C``, warm-started from
+        and recording :attr:`warm_support`."""
+        from paretokit.methods._solvers import min_norm_weights
+
+        w, m = min_norm_weights(C, name=self.name, support=self.warm_support)
+        self.warm_support = w > 0
+        return w, m
+
+    def combine_blocks(
+        self, blocks: Sequence[Tensor], losses: Tensor | None = None
+    ) -> tuple[list[Tensor], Tensor | None]:
+        """:meth:`combine` from column blocks without forming G (K, D): the Gramian is
+        ``Σ_b B_b B_bᵀ`` (each block while it is in cache, no (K, D) copy) and the direction
+        of block b is ``wᵀB_b`` — the same numbers as ``combine`` up to float rounding."""
+        if type(self)._combine is not GradientAggregation._combine:
+            return super().combine_blocks(blocks, losses)  # a subclass that needs G itself
+        k = blocks[0].shape[0]
+        self._check_k(k)
+        if self.needs_losses and losses is None:
+            raise MethodError(f"{self.name} needs the task losses: call with losses=")
+        flat = [b.reshape(k, -1) for b in blocks]
+        gramian = flat[0] @ flat[0].T
+        for f in flat[1:]:
+            gramian.addmm_(f, f.T)
+        w = self.gramian_weights(gramian, losses)
+        self.step_count += 1
+        return [torch.tensordot(w.to(b.dtype), b, dims=1) for b in blocks], w
 
     def gramian_weights(self, gramian: Tensor, losses: Tensor | None = None) -> Tensor:
         from paretokit.methods._solvers import gramian_array

@@ -12,7 +12,7 @@ from paretokit.methods._base import GramianWeighting
 from paretokit.methods._solvers import min_norm_weights, nnqp, psd_part
 
 
-def cagrad_dual(A: np.ndarray, c: float) -> np.ndarray:
+def cagrad_dual(A: np.ndarray, c: float, support: np.ndarray | None = None) -> np.ndarray:
     """``w* = argmin_{w ∈ Δ} F(w) = wᵀb + s‖Gᵀw‖`` with b = A·1/K (= G g0), s = c‖g0‖.
 
     Exact: by AM–GM, s‖Gᵀw‖ = min_{τ>0} (s/2)(wᵀAw/τ + τ), so min F = min_τ h(τ) with
@@ -25,7 +25,8 @@ def cagrad_dual(A: np.ndarray, c: float) -> np.ndarray:
     τ² = ‖Gᵀw‖² has the closed-form root ρ = √((s² − vᵀAv)/uᵀAu). That point is returned once
     it is feasible and satisfies the QP's KKT conditions on all coordinates; until then τ
     jumps to the face's root when it lies inside the bracket kept from h′'s sign, and bisects
-    the bracket (geometrically) otherwise.
+    the bracket (geometrically) otherwise. Each inner QP is warm-started from the previous
+    one's active set, the first from ``support`` (e.g. the previous training step's w > 0).
     """
     k = A.shape[0]
     A = psd_part(A)  # rounding in a float32 Gramian of nearly dependent rows (see psd_part)
@@ -40,7 +41,7 @@ def cagrad_dual(A: np.ndarray, c: float) -> np.ndarray:
             break
         rho = s / tau
         shifted = psd_part(A + np.add.outer(b, b) / rho + g0_sq / (rho * rho))
-        w, _ = min_norm_weights(shifted, name="cagrad")
+        w, _ = min_norm_weights(shifted, name="cagrad", support=support)
         support = w > 0
         closed, root = _closed_form_on_face(A, b, s, support)
         if closed is not None:
@@ -153,7 +154,8 @@ class CAGrad(GramianWeighting):
     def _primal(self, A: np.ndarray, g0_sq: float, u: np.ndarray) -> np.ndarray:
         """Weights v of the primal solution d = Gᵀv (before rescaling); u = 1/K gives g0."""
         s = self.c * np.sqrt(g0_sq)
-        w = cagrad_dual(A, self.c)
+        w = cagrad_dual(A, self.c, self.warm_support)
+        self.warm_support = w > 0
         gw = float(np.sqrt(max(w @ A @ w, 0.0)))
         candidates = [u + (s / gw) * w] if gw > 0 else [u]
         if gw <= 1e-6 * np.sqrt(g0_sq):  # (near) Pareto-stationary: the projection of g0

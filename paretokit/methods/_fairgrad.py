@@ -9,7 +9,7 @@ from torch import Tensor
 
 from paretokit.errors import MethodError
 from paretokit.methods._base import GramianWeighting
-from paretokit.methods._solvers import min_norm_weights, positive_newton
+from paretokit.methods._solvers import positive_newton
 
 RESIDUAL_TOL = 1e-11  # backward error of the fixed point at which Newton stops
 CONTRACT_TOL = 1e-8  # the residual every returned solution meets
@@ -119,7 +119,7 @@ class FairGrad(GramianWeighting):
             # direction improves every task); near that the weights grow without bound.
             # Pareto-stationary input, or within √STATIONARY_TOL of it, gets 0, as in Nash-MTL.
             C = self.scale_free(A, n, live)
-            u, _ = min_norm_weights(C, name="fairgrad")
+            u, _ = self.hull_weights(C)
             if float(u @ C @ u) > STATIONARY_TOL:
                 w[live] = alpha_fair_weights(A[np.ix_(live, live)], self.alpha)
         return w

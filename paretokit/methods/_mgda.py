@@ -9,7 +9,6 @@ from torch import Tensor
 
 from paretokit.errors import MethodError
 from paretokit.methods._base import GramianWeighting
-from paretokit.methods._solvers import min_norm_weights
 
 NORMALIZATIONS = ("none", "l2", "loss", "loss+")
 
@@ -57,7 +56,7 @@ class MGDA(GramianWeighting):
 
     def _array_weights(self, A: np.ndarray, losses: Tensor | None) -> np.ndarray:
         n = self._norms(A, losses)
-        w, _ = min_norm_weights(A / np.outer(n, n), name="mgda")
+        w, _ = self.hull_weights(A / np.outer(n, n))
         return w / n
 
     def _norms(self, A: np.ndarray, losses: Tensor | None) -> np.ndarray:

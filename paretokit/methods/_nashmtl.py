@@ -9,7 +9,7 @@ from torch import Tensor
 
 from paretokit.errors import MethodError
 from paretokit.methods._base import GramianWeighting
-from paretokit.methods._solvers import min_norm_weights, positive_newton
+from paretokit.methods._solvers import positive_newton
 
 SOLVERS = ("newton", "ccp")
 RESIDUAL_TOL = 1e-11  # max_i |α_i (Aα)_i − 1| at which Newton stops
@@ -133,11 +133,10 @@ class NashMTL(GramianWeighting):
         self._beta: np.ndarray | None = None  # warm start, scale-free coordinates
         self._alpha: Tensor | None = None  # weights of the last update (Nash-MTL-N reuse)
 
-    def _combine(self, G: Tensor, losses: Tensor | None) -> tuple[Tensor, Tensor | None]:
-        d, alpha = super()._combine(G, losses)
-        assert alpha is not None
-        self._alpha = alpha.detach()
-        return d, alpha
+    def gramian_weights(self, gramian: Tensor, losses: Tensor | None = None) -> Tensor:
+        alpha = super().gramian_weights(gramian, losses)
+        self._alpha = alpha.detach()  # what Nash-MTL-N applies until its next update
+        return alpha
 
     def reuse_weights(self) -> Tensor | None:
         if self._alpha is None or self.step_count % self.update_every == 0:
@@ -161,7 +160,7 @@ class NashMTL(GramianWeighting):
             # No fixed point: f is unbounded exactly when 0 is in the gradients' hull. Near
             # that (hull within √STATIONARY_TOL of 0) β ~ 1/√m and float64 cannot resolve
             # the fixed point to CONTRACT_TOL: treated as stationary too.
-            w, _ = min_norm_weights(C, name="nashmtl")
+            w, _ = self.hull_weights(C)
             if float(w @ C @ w) <= STATIONARY_TOL:
                 self._beta = None
                 return alpha  # Pareto-stationary: no agreement improves on staying put

@@ -9,7 +9,7 @@ per-call overhead of ``numpy.linalg`` (≈10 µs) would dominate the arithmetic.
 
 * :func:`nnqp` — ``min ½xᵀQx + qᵀx`` over ``x ≥ 0`` by the Lawson–Hanson active-set method
   in Gramian form, with Jacobi scaling and a final check of every KKT condition.
-* :func:`nnqp_many` — many such programmes sharing Q, warm-started in one batched call.
+* :func:`nnqp_many` — many such programmes sharing Q, solved in lockstep (batched LAPACK).
 * :func:`min_norm_weights` — the exact minimum-norm point of the convex hull of the rows
   (MGDA), reduced to one :func:`nnqp` (least-distance programming).
 * :func:`positive_newton` — damped Newton for the strictly convex potentials whose
@@ -29,6 +29,7 @@ from scipy.linalg import lapack
 from torch import Tensor
 
 from paretokit.errors import MethodError
+from paretokit.methods._nnqp_batched import is_definite, nnqp_lockstep
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -125,43 +126,29 @@ def nnqp_many(
 ) -> np.ndarray:
     """:func:`nnqp` for every row ``q_r`` of ``qs`` (R, m), all sharing ``Q``: returns X (R, m).
 
-    With warm ``supports`` (R, m booleans, e.g. the previous step's ``X > 0``) the R
-    least-squares problems on their supports are solved in one batched LAPACK call (Jacobi-
-    scaled as in :func:`nnqp`), and each solution is accepted only when it satisfies every
-    KKT condition to the tolerance :func:`nnqp` itself verifies — strictly positive on its
-    support, zero gradient there, non-negative gradient elsewhere — so it is the exact
-    optimum. Rows that fail (a support that changed, a singular block) are solved by
-    :func:`nnqp` from their warm start. Between neighbouring training steps supports rarely
-    change, and the per-call overhead of R separate solves is what this saves.
+    When the Jacobi-scaled Q is definite, the R programmes are solved together by block
+    principal pivoting, each round one batched LAPACK call for all rows
+    (:func:`~paretokit.methods._nnqp_batched.nnqp_lockstep`); a row's answer is accepted only
+    when it meets every KKT condition to the tolerance :func:`nnqp` itself verifies, so it is
+    the exact optimum. Rows it leaves (a singular or near-singular Q, no termination) are
+    solved by :func:`nnqp`, warm-started from ``supports`` (R, m booleans, e.g. the previous
+    step's ``X > 0``).
     """
     R, m = qs.shape
     X = np.zeros((R, m))
     todo = np.ones(R, dtype=bool)
+    warm = None
+    if supports is not None and supports.shape == (R, m):
+        warm = supports.astype(bool)
     d = np.sqrt(np.diagonal(Q))
-    if supports is not None and supports.shape == (R, m) and (d > 0).all():
-        S = supports.astype(bool)
+    if R and (d > 0).all():
         Qs = Q / np.multiply.outer(d, d)
-        qd = qs / d
-        M = np.where(S[:, :, None] & S[:, None, :], Qs, 0.0)
-        M[:, np.arange(m), np.arange(m)] += ~S  # identity off the support
-        try:
-            Z = np.linalg.solve(M, np.where(S, -qd, 0.0)[:, :, None])[:, :, 0]
-        except np.linalg.LinAlgError:
-            Z = None
-        if Z is not None:
-            grad = Z @ Qs + qd
-            tol = 1e-9 * np.maximum(np.abs(qd).max(axis=1), (np.abs(Z) @ np.abs(Qs)).max(axis=1))
-            tol = tol[:, None]
-            ok = (
-                np.isfinite(Z).all(axis=1)
-                & np.where(S, Z > 0, True).all(axis=1)
-                & np.where(S, np.abs(grad) <= tol, grad >= -tol).all(axis=1)
-            )
-            X[ok] = Z[ok] / d
-            todo = ~ok
+        if is_definite(Qs):
+            Z, solved = nnqp_lockstep(Qs, qs / d)
+            X[solved] = Z[solved] / d
+            todo = ~solved
     for r in np.flatnonzero(todo):
-        warm = None if supports is None or supports.shape != (R, m) else supports[r]
-        X[r] = nnqp(Q, qs[r], name=name, support=warm)
+        X[r] = nnqp(Q, qs[r], name=name, support=None if warm is None else warm[r])
     return X
 
 
@@ -256,7 +243,9 @@ def _kkt_gap(x: np.ndarray, grad: np.ndarray) -> float:
 
 
 # --- minimum-norm point of a convex hull ------------------------------------------------------
-def min_norm_weights(A: np.ndarray, *, name: str = "min-norm") -> tuple[np.ndarray, float]:
+def min_norm_weights(
+    A: np.ndarray, *, name: str = "min-norm", support: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
     """Exact ``w* = argmin_{w ∈ Δ} wᵀAw`` and ``m = w*ᵀAw*`` for a Gramian ``A``.
 
     The minimum-norm point of ``conv{g_i}`` by least-distance programming (Lawson & Hanson,
@@ -270,7 +259,8 @@ def min_norm_weights(A: np.ndarray, *, name: str = "min-norm") -> tuple[np.ndarr
     optimal ``w`` is returned.
 
     A zero row makes the origin part of the hull: the weights are then spread equally over
-    the zero rows (m = 0).
+    the zero rows (m = 0). ``support`` (K booleans, e.g. the previous training step's
+    ``w > 0``) warm-starts the active set (:func:`nnqp`); the answer is the same optimum.
     """
     k = A.shape[0]
     diag = np.diagonal(A)
@@ -278,7 +268,7 @@ def min_norm_weights(A: np.ndarray, *, name: str = "min-norm") -> tuple[np.ndarr
     if zero.any():
         return zero / zero.sum(), 0.0
     t2 = float(diag.min())
-    u = nnqp(A + t2, np.full(k, -t2), name=name)
+    u = nnqp(A + t2, np.full(k, -t2), name=name, support=support)
     s = float(u.sum())
     if not s > 0:  # pragma: no cover - s ∈ (0, 1] by the KKT conditions checked in nnqp
         raise MethodError(f"{name}: degenerate least-distance solution")

@@ -70,18 +70,3 @@ class TaskJacobian:
             for c in cotangents
         ]
         return [torch.stack([row[i] for row in rows]) for i in range(len(inputs))]
-
-
-def flatten_rows(grads: Sequence[Tensor]) -> Tensor:
-    """Concatenate per-input (K, …) gradients into one (K, D) matrix."""
-    k = grads[0].shape[0]
-    return torch.cat([g.reshape(k, -1) for g in grads], dim=1)
-
-
-def assign_flat_grad(params: Sequence[Tensor], flat: Tensor) -> None:
-    """Write a flat (D,) vector into ``p.grad`` of each parameter, in order."""
-    offset = 0
-    for p in params:
-        n = p.numel()
-        p.grad = flat[offset : offset + n].view_as(p).to(p.dtype).clone()
-        offset += n

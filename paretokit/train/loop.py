@@ -18,7 +18,7 @@ from paretokit.errors import ParetokitError, TrainingDiverged  # re-exported: tr
 from paretokit.methods import GradientAggregation, LossWeighting, Method
 from paretokit.problems import MultiTaskModel, Problem, Split
 from paretokit.train.epochs import EpochCallback, Members, RunConfig, RunResult, run_epochs
-from paretokit.train.gradients import TaskJacobian, assign_flat_grad, flatten_rows
+from paretokit.train.gradients import TaskJacobian
 from paretokit.train.seeding import seed_everything
 from paretokit.train.trajectory import flat_positions
 
@@ -214,9 +214,9 @@ def make_step(
             direction, weights = method.combine(Gz.reshape(k_tasks, -1), losses.detach())
             z.backward(direction.view_as(z).to(z.dtype))
         else:
-            G = flatten_rows(jacobian(z, shared, Gz))
-            direction, weights = method.combine(G, losses.detach())
-            assign_flat_grad(shared, direction)
+            blocks, weights = method.combine_blocks(jacobian(z, shared, Gz), losses.detach())
+            for p, block in zip(shared, blocks, strict=True):
+                p.grad = block.to(p.dtype)
         clip_shared()
         assign_heads(head_grads, weights)
         return losses, weights

@@ -115,16 +115,49 @@ def test_near_dependent_columns_solve_to_their_accuracy(gap):
         assert (X >= 0).all() and np.isfinite(X).all()
 
 
-def test_nnqp_many_takes_the_batched_path_when_supports_are_right(monkeypatch):
+def count_one_row_solves(monkeypatch) -> list[int]:
     import paretokit.methods._solvers as solvers
 
-    A = gramian("typical", 10)
-    C = A / np.sqrt(np.outer(A.diagonal(), A.diagonal()))
-    X = nnqp_many(C, C)
-    calls = []
+    calls: list[int] = []
     real = solvers.nnqp
     monkeypatch.setattr(solvers, "nnqp", lambda *a, **kw: calls.append(1) or real(*a, **kw))
-    assert np.allclose(nnqp_many(C, C, X > 0), X, atol=1e-12)
-    assert calls == []  # all ten solved in the one batched call
-    nnqp_many(C, C, ~(X > 0))
-    assert len(calls) == 10  # wrong supports: each row falls back to the active-set solver
+    return calls
+
+
+def test_nnqp_many_solves_definite_problems_in_lockstep(monkeypatch):
+    A = gramian("typical", 10)
+    C = A / np.sqrt(np.outer(A.diagonal(), A.diagonal()))
+    expected = np.stack([nnqp(C, C[j]) for j in range(10)])
+    calls = count_one_row_solves(monkeypatch)
+    for supports in (None, expected > 0, ~(expected > 0)):
+        assert np.allclose(nnqp_many(C, C, supports), expected, atol=1e-9)
+    assert calls == []  # every row solved by the lockstep iteration, cold or warm
+
+
+def test_nnqp_many_leaves_singular_problems_to_the_one_row_solver(monkeypatch):
+    A = gramian("rank_deficient", 10)  # rank 6 of 10: no lockstep
+    C = A / np.sqrt(np.outer(A.diagonal(), A.diagonal()))
+    expected = np.stack([nnqp(C, C[j]) for j in range(10)])
+    calls = count_one_row_solves(monkeypatch)
+    assert np.allclose(nnqp_many(C, C), expected, atol=1e-9)
+    assert len(calls) == 10
+
+
+@pytest.mark.parametrize("m", [2, 3, 6, 10, 16, 30])
+def test_lockstep_matches_the_one_row_solver_on_random_problems(m):
+    """Random definite Q with unit diagonal and random linear terms (many supports, many
+    exchanges): the block-pivoting answer is the one-row solver's optimum, meeting the KKT
+    conditions."""
+    from paretokit.methods._nnqp_batched import kkt_holds, nnqp_lockstep
+
+    rng = np.random.default_rng(m)
+    for trial in range(20):
+        F = rng.standard_normal((m + int(rng.integers(0, 5)), m))
+        Q = F.T @ F
+        Q /= np.sqrt(np.outer(Q.diagonal(), Q.diagonal()))
+        q = rng.standard_normal((7, m)) * 10.0 ** rng.uniform(-3, 3, size=(7, 1))
+        expected = np.stack([nnqp(Q, r) for r in q])
+        X, solved = nnqp_lockstep(Q, q)
+        assert solved.all(), trial
+        assert np.allclose(X, expected, atol=1e-8 * np.abs(expected).max(initial=1.0))
+        assert kkt_holds(Q, q, X, X @ Q + q).all()
