@@ -181,6 +181,8 @@ def _report(
     margin: float,
     n_orders: int,
 ) -> Report:
+    """The report of one training setting's ``rows`` judged on ``split``: the sweep's front
+    chosen on validation, each method's record against it and STL, and the notes."""
     tasks = list(results.meta.tasks)
     names = [t.name for t in tasks]
     cols = results.metric_columns()
@@ -200,21 +202,12 @@ def _report(
     ref_z = analysis.reference_point(norm, margin)
     trials = _normalized_trials(raw, norm) if raw is not None else None
     summary, chosen = _sweep_summary(trials, ref_z, names, cols, notes)
-    if trials is None and not any(n.code == "no_sweep" for n in notes):
-        notes.append(Note("no_sweep", "no sweep runs for this setting: no front to judge against"))
-    if not labels:
-        notes.append(Note("no_methods", "no method runs for this setting"))
-
+    _absence_notes(notes, trials, labels)
     records, seed_records, gap_sets, gap_owner, unpaired = _method_records(
         method_rows, method_points, stl, names, norm, _Judged(trials, chosen, ref_z, summary)
     )
     if trials is not None and gap_sets:
-        orders = analysis.random_orders(len(trials.seconds), n_orders, ORDERS_SEED)
-        costs = analysis.cost_to_match(
-            trials.choose, gap_sets, trials.seconds, orders, summary.resolution
-        )
-        for owner, cost in zip(gap_owner, costs):
-            _cost_cells(records[owner], cost)
+        _add_costs(records, trials, gap_sets, gap_owner, summary.resolution, n_orders)
     _pairing_notes(notes, unpaired, trials, labels)
     table = _method_table(records, summary, names, hib, baseline, notes, here, n_orders)
     return Report(
@@ -381,6 +374,30 @@ def _seed_records(
         srec.update(per_seed[s])
         out.append(srec)
     return out
+
+
+def _absence_notes(notes: list[Note], trials: _Trials | None, labels: list[str]) -> None:
+    """Say when the setting has no sweep (unless a note already said why) or no methods."""
+    if trials is None and not any(n.code == "no_sweep" for n in notes):
+        notes.append(Note("no_sweep", "no sweep runs for this setting: no front to judge against"))
+    if not labels:
+        notes.append(Note("no_methods", "no method runs for this setting"))
+
+
+def _add_costs(
+    records: list[dict[str, Any]],
+    trials: _Trials,
+    gap_sets: list[np.ndarray],
+    gap_owner: list[int],
+    resolution: float,
+    n_orders: int,
+) -> None:
+    """Each gap set's cost for the sweep to match it (:func:`paretokit.analysis.cost_to_match`
+    over ``n_orders`` random trial orders) into the cells of the method record that owns it."""
+    orders = analysis.random_orders(len(trials.seconds), n_orders, ORDERS_SEED)
+    costs = analysis.cost_to_match(trials.choose, gap_sets, trials.seconds, orders, resolution)
+    for owner, cost in zip(gap_owner, costs):
+        _cost_cells(records[owner], cost)
 
 
 def _pairing_notes(
