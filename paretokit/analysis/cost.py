@@ -97,6 +97,36 @@ def _summarize(trials: np.ndarray, seconds: np.ndarray) -> CostToMatch:
     )
 
 
+def _prefix_fronts(orders: np.ndarray, dom: np.ndarray) -> np.ndarray:
+    """Step 1 of the module docstring, for P orders (P, N) at once: ``a[p, j, t]`` is True when
+    trial t is on the choice front of the first j + 1 trials of order p, i.e. when
+    ``pos_p(t) < j + 1 ≤ min_{a ≻ t} pos_p(a)`` (``dom``: :func:`dominance_matrix`)."""
+    n = orders.shape[1]
+    prefix = np.arange(1, n + 1)  # prefix lengths
+    rows = np.arange(len(orders))[:, None]
+    pos = np.empty_like(orders)
+    pos[rows, orders] = np.arange(n)  # pos[p, t]: 0-based place of trial t in order p
+    # first place at which a dominator of t appears (n: never)
+    first_dom = np.where(dom[None, :, :], pos[:, :, None], n).min(axis=1)
+    return (prefix[None, :, None] > pos[:, None, :]) & (
+        prefix[None, :, None] <= first_dom[:, None, :]
+    )  # (P, n, N): trial t on the choice front of the first `prefix` trials
+
+
+def _first_match(active: np.ndarray, g: np.ndarray, delta: float) -> tuple[np.ndarray, np.ndarray]:
+    """Steps 2 and 3 for one method with gaps ``g`` (N, S), given the prefix fronts ``active``
+    (P, n, N) of :func:`_prefix_fronts`: per order, whether some prefix matched the method
+    (its outcome is no longer ``beyond``), and the first that did (0-based; 0 where none)."""
+    eps = np.stack(
+        [np.where(active, g[None, None, :, s], np.inf).min(axis=2) for s in range(g.shape[1])],
+        axis=-1,
+    )  # (P, n, S)
+    _, low, _ = t_bounds(np.where(np.isfinite(eps), eps, 0.0))
+    beyond = ~np.isfinite(eps).all(axis=-1) | (low > max(delta, 0.0))
+    matched = ~beyond
+    return matched.any(axis=1), matched.argmax(axis=1)
+
+
 def cost_to_match(
     choose: np.ndarray,
     gaps: list[np.ndarray],
@@ -118,34 +148,15 @@ def cost_to_match(
     secs = np.asarray(seconds, float)
     results: list[list[np.ndarray]] = [[] for _ in gaps]
     chunk = max(1, _CHUNK_CELLS // max(n * n, 1))
-    prefix = np.arange(1, n + 1)  # prefix lengths
     for start in range(0, p_count, chunk):
         part = orders[start : start + chunk]
-        rows = np.arange(len(part))[:, None]
-        pos = np.empty_like(part)
-        pos[rows, part] = np.arange(n)  # pos[p, t]: 0-based place of trial t in order p
-        # first place at which a dominator of t appears (n: never)
-        first_dom = np.where(dom[None, :, :], pos[:, :, None], n).min(axis=1)
-        active = (prefix[None, :, None] > pos[:, None, :]) & (
-            prefix[None, :, None] <= first_dom[:, None, :]
-        )  # (P, n, N): trial t on the choice front of the first `prefix` trials
+        active = _prefix_fronts(part, dom)
         cum_secs = np.cumsum(secs[part], axis=1)
         for i, g in enumerate(gaps):
             g = np.asarray(g, float)
             if g.shape[1] < MIN_SEEDS:
                 continue
-            eps = np.stack(
-                [
-                    np.where(active, g[None, None, :, s], np.inf).min(axis=2)
-                    for s in range(g.shape[1])
-                ],
-                axis=-1,
-            )  # (P, n, S)
-            _, low, _ = t_bounds(np.where(np.isfinite(eps), eps, 0.0))
-            beyond = ~np.isfinite(eps).all(axis=-1) | (low > max(delta, 0.0))
-            matched = ~beyond
-            hit = matched.any(axis=1)
-            first = matched.argmax(axis=1)
+            hit, first = _first_match(active, g, delta)
             trials = np.where(hit, first + 1.0, np.inf)
             spent = np.where(hit, cum_secs[np.arange(len(part)), first], np.inf)
             results[i].append(np.stack([trials, spent]))
