@@ -1,11 +1,17 @@
-"""The repository's promises about itself: CI runs exactly the README's test command."""
+"""The repository's promises about itself: CI runs exactly the README's test command, and the
+package's functions are short enough to read in one go (or say why not).
+
+``python -m tests.test_repo`` lists the package's longest functions.
+"""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+MAX_FUNCTION_LINES = 60  # the developers' guide: functions under ~60 lines
 
 
 def readme_commands() -> list[str]:
@@ -31,3 +37,33 @@ def test_readme_run_command_installs_and_sweeps():
     run = [c for c in readme_commands() if "paretokit sweep" in c]
     assert len(run) == 1
     assert "pip install" in run[0] and "paretokit plot" in run[0]
+
+
+def function_lengths(package: Path = ROOT / "paretokit") -> list[tuple[int, str, str, bool]]:
+    """Every function and method of the package, longest first: (lines from ``def`` to its
+    last line, name, ``path:line``, whether a comment line stands right above it or above its
+    decorators, where a reason for its length goes)."""
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        lines = path.read_text().splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines), str(path))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                top = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                commented = top >= 2 and lines[top - 2].lstrip().startswith("#")
+                length = node.end_lineno - node.lineno + 1  # type: ignore[operator]
+                where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                found.append((length, node.name, where, commented))
+    return sorted(found, key=lambda f: -f[0])
+
+
+def test_long_functions_say_why():
+    long = [f for f in function_lengths() if f[0] > MAX_FUNCTION_LINES and not f[3]]
+    listed = ", ".join(f"{name} ({where}, {n} lines)" for n, name, where, _ in long)
+    assert not long, (
+        f"functions over {MAX_FUNCTION_LINES} lines with no reason in a comment above: {listed}"
+    )
+
+
+if __name__ == "__main__":
+    for n, name, where, commented in function_lengths()[:15]:
+        print(f"{n:4d}  {name:24s} {where}{'  (# reason)' if commented else ''}")
