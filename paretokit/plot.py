@@ -32,6 +32,7 @@ from matplotlib.figure import Figure
 
 from paretokit import analysis
 from paretokit.errors import ParetokitError
+from paretokit.plot_file import save_figure
 from paretokit.plot_paths import has_paths, plot_paths
 from paretokit.report import Report, build_reports
 from paretokit.results import Results, TaskMeta
@@ -158,8 +159,7 @@ def plot_frontier(
     with matplotlib.rc_context({"svg.fonttype": "none"}):
         fig = _parallel(data) if view == "parallel" else _pairs(data, three_d)
         fig.suptitle(title or _default_title(results.meta.problem, report, data, split))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, dpi=dpi)
+        save_figure(fig, out, dpi)  # PNG as a palette image (plot_file)
     return out
 
 

@@ -20,6 +20,7 @@ from matplotlib.lines import Line2D
 from paretokit import analysis
 from paretokit.analysis import reach
 from paretokit.errors import ParetokitError
+from paretokit.plot_file import save_figure
 from paretokit.results import Results, read_trajectory
 
 START_COLOURS = ("#E69F00", "#56B4E9", "#009E73", "#D55E00", "#CC79A7", "#0072B2", "#F0E442")
@@ -97,10 +98,7 @@ def plot_paths(
         or f"{results.meta.problem}: paths to the true Pareto front, in loss space (top) and "
         "in x (bottom)"
     )
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=dpi)
-    return out
+    return save_figure(fig, out, dpi)
 
 
 def _panel(top, bottom, name: str, runs: pd.DataFrame, front, names: list[str]) -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from paretokit import __version__
+from paretokit import __version__, polyline
 from paretokit import results_store as store
 from paretokit.errors import ResultsFileError
 
@@ -48,11 +48,16 @@ OPTIONAL_COLUMNS: dict[str, object] = {
     "threads": -1,  # torch's intra-op CPU threads during the run (-1: not recorded)
     "checkpoint": "last",  # the epoch a run was evaluated at: "last" or "best" (train.epochs)
     # the run's thinned path as JSON (trajectory_json), for problems that record one (toy);
-    # "" for every other run and in older files
+    # "" for every other run and in older files (whose paths, not yet thinned at storing, hold
+    # every recorded point: they read the same)
     "trajectory": "",
     "model": "mlp",  # the problem's model (Problem.models; qm9: mlp or gnn)
 }
 TRAJECTORY_DIGITS = 7  # significant digits kept per number of a stored trajectory
+# a stored path keeps the recorded points a polyline needs to pass within this share of the
+# run's own range of each loss and parameter from every recorded point (polyline.simplify): a
+# tenth of a pixel for a path across a figure's panel, so the figure is the same
+TRAJECTORY_TOLERANCE = 1e-3
 
 
 @dataclass(frozen=True)
@@ -211,24 +216,35 @@ class RunRecord:
         return rows
 
 
-def trajectory_json(trajectory: dict[str, list] | None) -> str:
+def trajectory_json(
+    trajectory: dict[str, list] | None, tolerance: float = TRAJECTORY_TOLERANCE
+) -> str:
     """A run's path as compact JSON text for the ``trajectory`` column ("" for none): steps,
     per-point losses (task order) and parameters, each number to
-    :data:`TRAJECTORY_DIGITS` significant digits (NaN/inf as null: strict JSON)."""
+    :data:`TRAJECTORY_DIGITS` significant digits (NaN/inf as null: strict JSON), thinned to
+    the recorded points that draw the same path (:func:`paretokit.polyline.simplify` on the
+    losses and parameters together, at ``tolerance``; 0 keeps them all). The first and last
+    points (the start and the end point) are always kept, and each kept point is the pair of a
+    recorded position and its losses."""
     if not trajectory:
         return ""
 
     def num(v: float) -> float | None:
         return float(f"{v:.{TRAJECTORY_DIGITS}g}") if math.isfinite(v) else None
 
-    return json.dumps(
-        {
-            "step": [int(s) for s in trajectory["step"]],
-            "loss": [[num(v) for v in row] for row in trajectory["loss"]],
-            "x": [[num(v) for v in row] for row in trajectory["x"]],
-        },
-        separators=(",", ":"),
-    )
+    path = {
+        "step": [int(s) for s in trajectory["step"]],
+        "loss": [[num(v) for v in row] for row in trajectory["loss"]],
+        "x": [[num(v) for v in row] for row in trajectory["x"]],
+    }
+    if tolerance > 0:  # measured on the stored numbers (null: NaN, which keeps the path whole)
+        points = [
+            [math.nan if v is None else v for v in (*f, *x)]
+            for f, x in zip(path["loss"], path["x"])
+        ]
+        kept = polyline.simplify(points, tolerance)
+        path = {key: [path[key][i] for i in kept] for key in path}
+    return json.dumps(path, separators=(",", ":"))
 
 
 def read_trajectory(text: object) -> dict[str, list] | None:

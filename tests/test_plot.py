@@ -97,6 +97,36 @@ def test_png_dpi_and_pdf(tmp_path):
     assert plot_frontier(res, tmp_path / "c.pdf").read_bytes()[:4] == b"%PDF"
 
 
+def test_png_is_a_palette_image_of_the_same_picture(tmp_path):
+    """save_figure stores a PNG as a 256-colour palette image: matplotlib's own RGBA render,
+    same size and dpi, each pixel within a few levels of it on average (median cut keeps the
+    few colours of lines on white), and fewer bytes; nothing is left beside it."""
+    import io
+
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from paretokit.plot_file import save_figure
+
+    fig = Figure(figsize=(4, 3))
+    ax = fig.subplots()
+    for k in range(6):
+        ax.plot(np.sin(np.linspace(0, 6, 200) + k), lw=1.5, alpha=0.6, label=f"line {k}")
+    ax.legend()
+    out = save_figure(fig, tmp_path / "f.png", dpi=100)
+    reference = io.BytesIO()
+    fig.savefig(reference, format="png", dpi=100)
+    mine, theirs = Image.open(out), Image.open(reference)
+    assert mine.mode == "P" and mine.size == theirs.size == (400, 300)
+    assert mine.info["dpi"] == pytest.approx((100, 100), abs=0.01)
+    diff = np.abs(
+        np.asarray(mine.convert("RGB"), dtype=int) - np.asarray(theirs.convert("RGB"), dtype=int)
+    )
+    assert diff.mean() < 1.0 and np.percentile(diff, 99) < 32
+    assert out.stat().st_size < 0.6 * len(reference.getvalue())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.png"]  # no temporary file left
+
+
 @pytest.mark.parametrize(
     "kwargs, fragment",
     [

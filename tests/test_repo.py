@@ -64,6 +64,30 @@ def test_long_functions_say_why():
     )
 
 
+STUDY_FILE_LIMIT = 300_000  # bytes: "never commit generated results larger than a few 100 KB"
+
+
+def test_committed_study_outputs_are_small():
+    """Every file committed under studies/ (results files, figures, reports) stays under the
+    limit; checked on the files git tracks, so a local results file rebuilt beside a study
+    (git-ignored or not yet added) does not count. Skipped outside a git checkout."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        import pytest
+
+        pytest.skip("not a git checkout")
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "studies"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode()
+    files = [ROOT / name for name in listed.split("\0") if name]
+    assert files, "no study files tracked"
+    sizes = {f.relative_to(ROOT).as_posix(): f.stat().st_size for f in files if f.exists()}
+    too_big = {name: size for name, size in sizes.items() if size > STUDY_FILE_LIMIT}
+    assert not too_big, too_big
+
+
 if __name__ == "__main__":
     for n, name, where, commented in function_lengths()[:15]:
         print(f"{n:4d}  {name:24s} {where}{'  (# reason)' if commented else ''}")

@@ -157,8 +157,9 @@ class Problem(ABC):
     defaults: ClassVar[TrainDefaults]
     default_n_tasks: ClassVar[int | None] = None  # None: all tasks
     # Record each run's path (losses and all trainable parameters, flattened) at about this
-    # many evenly spaced steps, plus its end point; 0: no trajectory (problems whose
-    # parameters are a handful of numbers, such as ``toy``, set it).
+    # many evenly spaced steps, plus its end point (the results file keeps those that draw
+    # the same path); 0: no trajectory (problems whose parameters are a handful of numbers,
+    # such as ``toy``, set it).
     trajectory_points: ClassVar[int] = 0
     # the models this problem can train, the default first; part of the training setting
     models: ClassVar[tuple[str, ...]] = ("mlp",)

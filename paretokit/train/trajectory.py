@@ -4,7 +4,9 @@ numbers (``toy``: the point x ∈ R²), where a figure can show the path in para
 A :class:`Recorder` takes, at every ``every``-th step (steps 0, every, 2·every, …; ``every``
 chosen so that at most ``points`` of them fall in the run), each member's flattened trainable
 parameters *before* the step and the task losses that step computed at them, and at the end
-the final parameters with their losses: so point i is a pair (θ_t, L(θ_t)) exactly.
+the final parameters with their losses: so point i is a pair (θ_t, L(θ_t)) exactly. The
+results file stores the subset of these points that draws the same path
+(:func:`paretokit.results.trajectory_json`).
 """
 
 from __future__ import annotations
