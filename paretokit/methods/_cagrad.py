@@ -73,11 +73,13 @@ def _closed_form_on_face(
     As = A[np.ix_(idx, idx)]
     kkt = np.zeros((n + 1, n + 1))
     kkt[:n, :n], kkt[:n, n], kkt[n, :n] = As, 1.0, 1.0
+    rhs = np.zeros((n + 1, 2))
+    rhs[n, 0], rhs[:n, 1] = 1.0, -b[idx]
     try:
-        u = np.linalg.solve(kkt, np.concatenate([np.zeros(n), [1.0]]))[:n]
-        v = np.linalg.solve(kkt, np.concatenate([-b[idx], [0.0]]))[:n]
+        uv = np.linalg.solve(kkt, rhs)  # both right-hand sides in one factorization
     except np.linalg.LinAlgError:
         return None, None
+    u, v = uv[:n, 0], uv[:n, 1]
     uau, vav = float(u @ As @ u), float(v @ As @ v)
     if uau <= 1e-300 or s * s <= vav:
         return None, None
