@@ -5,6 +5,7 @@ format through the CLI on a real sweep + compare file."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -404,3 +405,34 @@ def test_reference_margin_where_all_points_agree(tmp_path):
     # one point: each range is empty, so the margin is 10% of the value itself
     np.testing.assert_allclose(rep.reference, [2.2, 0.45])
     assert rep.sweep.hypervolume == pytest.approx(0.1 * 0.1)
+
+
+def test_six_metrics_report_estimated_hypervolumes_with_a_note(tmp_path):
+    """From six metrics the report's hypervolumes are Monte Carlo estimates (exact WFG grows
+    exponentially with M): finite numbers and one note saying so; two metrics: no note."""
+    names = [f"t{j}" for j in range(6)]
+    meta = ResultsMeta("toy", tuple(TaskMeta(n, "mae", False) for n in names))
+    rng = np.random.default_rng(0)
+    path = tmp_path / "r.parquet"
+    rows = []
+    for trial in range(6):
+        for seed in (0, 1):
+            m = list(1.0 - np.sqrt(rng.dirichlet(np.ones(6))) + 0.01 * seed)
+            rec = _record(f"sweep:{trial}:{seed}", "sweep", "sweep", m, seed, trial=trial)
+            rows.append(dataclasses.replace(rec, task_names=names, weights=[1 / 6] * 6))
+    for seed in (0, 1):
+        m = [0.3] * 6
+        rec = _record(f"m:{seed}", "method", "m", m, seed)
+        rows.append(dataclasses.replace(rec, task_names=names, weights=[1 / 6] * 6))
+    for r in rows:
+        r = dataclasses.replace(
+            r, losses={"val": [1.0] * 6, "test": [1.0] * 6} if r.metrics else None
+        )
+        append_results(path, r.rows(), meta)
+    (rep,) = build_reports(read_results(path))
+    (note,) = [n for n in rep.notes if n.code == "hypervolume_estimated"]
+    assert "Monte Carlo" in note.text and "6 metrics" in note.text
+    assert math.isfinite(rep.sweep.hypervolume) and rep.sweep.hypervolume > 0
+    assert math.isfinite(rep.methods.set_index("method").loc["m", "hv_contribution_pct"])
+    (two,) = build_reports(write_file(tmp_path / "two.parquet"))
+    assert not [n for n in two.notes if n.code == "hypervolume_estimated"]

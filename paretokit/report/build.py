@@ -39,6 +39,7 @@ import pandas as pd
 
 from paretokit import analysis
 from paretokit.analysis.cost import DEFAULT_ORDERS, CostToMatch
+from paretokit.analysis.hypervolume import is_estimated
 from paretokit.analysis.seeds import MIN_SEEDS
 from paretokit.errors import ParetokitError
 from paretokit.report.front import SWEEP_GROUP, FrontReach, front_reach
@@ -52,7 +53,7 @@ ORDERS_SEED = 0
 class Note:
     """Something the reader must know: ``code`` says what (no_sweep, no_methods, no_stl,
     no_baseline, delta_m_undefined, single_seed, unpaired, incomplete_trials, nan_metric,
-    failed_runs), so that a caller can add its own advice; ``text`` says it in a sentence."""
+    failed_runs, hypervolume_estimated), so that a caller can add its own advice; ``text`` says it in a sentence."""
 
     code: str
     text: str
@@ -537,6 +538,15 @@ def _sweep_summary(
         return None, np.zeros(0, dtype=bool)
     chosen = analysis.chosen_trials(trials.choose)
     minimize = [False] * len(cols)
+    if is_estimated(len(cols)):
+        notes.append(
+            Note(
+                "hypervolume_estimated",
+                f"hypervolumes (the sweep's and each method's HV +%) are Monte Carlo estimates "
+                f"for {len(cols)} metrics: 2^17 seeded samples per value (the exact computation "
+                f"grows exponentially with the number of metrics); ε and the outcomes are exact",
+            )
+        )
     hv = [
         analysis.hypervolume(trials.judge[chosen, s, :], ref_z, minimize)
         for s in range(len(trials.seeds))
