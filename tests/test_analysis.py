@@ -221,14 +221,15 @@ def test_hypervolume_4d_against_monte_carlo():
 
 @pytest.mark.parametrize("m", [6, 8])
 def test_hypervolume_is_estimated_from_six_metrics_within_its_error(m):
-    """From M = 6 the hypervolume and a contribution are seeded Monte Carlo estimates: within
+    """From M = 6 and 17 points the hypervolume and a contribution are seeded Monte Carlo
+    estimates: within
     4 standard errors of the exact WFG value (the same front, small enough for WFG), the same
     number on every call."""
     from paretokit.analysis.hypervolume import MONTE_CARLO_SAMPLES, _hv_min, is_estimated
 
-    assert not is_estimated(5) and is_estimated(m)
+    assert not is_estimated(5, 100) and not is_estimated(m, 16) and is_estimated(m, 20)
     rng = np.random.default_rng(m)
-    p = 1.0 - np.sqrt(rng.dirichlet(np.ones(m), size=10))  # mutually non-dominated
+    p = 1.0 - np.sqrt(rng.dirichlet(np.ones(m), size=20))  # mutually non-dominated
     r = np.full(m, 1.1)
     exact = _hv_min(p, r)
     volume = np.prod(r - p.min(axis=0))  # the sampled box [min p, r]
@@ -236,7 +237,9 @@ def test_hypervolume_is_estimated_from_six_metrics_within_its_error(m):
     stderr = volume * np.sqrt(f * (1 - f) / MONTE_CARLO_SAMPLES)
     estimate = A.hypervolume(p, r, [False] * m)
     assert abs(estimate - exact) < 4 * stderr and estimate == A.hypervolume(p, r, [False] * m)
+    p = np.vstack([np.full((1, m), 0.02), p])  # a point near the ideal against the 20
     limited = np.maximum(p[1:], p[0])
+    assert A.front_mask_min(limited).sum() > 16  # so the contribution is estimated too
     exact_c = np.prod(r - p[0]) - _hv_min(limited[A.front_mask_min(limited)], r)
     box = np.prod(r - p[0])
     fc = 1 - exact_c / box

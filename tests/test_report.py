@@ -415,7 +415,7 @@ def test_six_metrics_report_estimated_hypervolumes_with_a_note(tmp_path):
     rng = np.random.default_rng(0)
     path = tmp_path / "r.parquet"
     rows = []
-    for trial in range(6):
+    for trial in range(20):  # a front of more than 16 trials: estimated
         for seed in (0, 1):
             m = list(1.0 - np.sqrt(rng.dirichlet(np.ones(6))) + 0.01 * seed)
             rec = _record(f"sweep:{trial}:{seed}", "sweep", "sweep", m, seed, trial=trial)

@@ -538,13 +538,14 @@ def _sweep_summary(
         return None, np.zeros(0, dtype=bool)
     chosen = analysis.chosen_trials(trials.choose)
     minimize = [False] * len(cols)
-    if is_estimated(len(cols)):
+    if is_estimated(len(cols), int(chosen.sum())):
         notes.append(
             Note(
                 "hypervolume_estimated",
                 f"hypervolumes (the sweep's and each method's HV +%) are Monte Carlo estimates "
-                f"for {len(cols)} metrics: 2^17 seeded samples per value (the exact computation "
-                f"grows exponentially with the number of metrics); ε and the outcomes are exact",
+                f"for {len(cols)} metrics and {int(chosen.sum())} front trials: 2^17 seeded "
+                f"samples per value (the exact computation grows exponentially with the number "
+                f"of metrics); ε and the outcomes are exact",
             )
         )
     hv = [
