@@ -96,12 +96,14 @@ def paired_verdict(
     point: np.ndarray,
     reference: np.ndarray,
     delta: float = 0.0,
+    front_hypervolume: np.ndarray | None = None,
 ) -> PairedVerdict:
     """The paired verdict of a method with per-seed points ``point`` (S, M) against the
     chosen trials' per-seed points ``judge[chosen]`` (judge: (N, S, M), same seed order),
     with the hypervolume reference ``reference`` (M,) and the sweep's resolution ``delta``
     (:func:`resolution`); every chosen trial must have every seed (the report keeps complete
-    trials only)."""
+    trials only). ``front_hypervolume`` (S,): HV of each seed's front, when the caller has it
+    already (the report computes it once for every method)."""
     front = np.asarray(judge, float)[chosen]
     point = np.asarray(point, float)
     s_count, m = point.shape
@@ -112,7 +114,11 @@ def paired_verdict(
     for s in range(s_count):
         fs, ps = front[:, s, :], point[s]
         dominated[s] = bool(np.any(np.all(fs <= ps, axis=1) & np.any(fs < ps, axis=1)))
-        front_hv[s] = hypervolume(fs, reference, minimize)
+        front_hv[s] = (
+            hypervolume(fs, reference, minimize)
+            if front_hypervolume is None
+            else front_hypervolume[s]
+        )
         contrib[s] = hypervolume_contribution(fs, ps, reference, minimize)
         pct[s] = 100.0 * contrib[s] / front_hv[s] if front_hv[s] > 0 else np.nan
     e_mean, e_low, e_high = t_interval(eps)

@@ -202,10 +202,15 @@ def _report(
     norm = _normalization(method_points, raw, stl, hib, split, n_bad)
     ref_z = analysis.reference_point(norm, margin)
     trials = _normalized_trials(raw, norm) if raw is not None else None
-    summary, chosen = _sweep_summary(trials, ref_z, names, cols, notes)
+    summary, chosen, front_hv = _sweep_summary(trials, ref_z, names, cols, notes)
     _absence_notes(notes, trials, labels)
     records, seed_records, gap_sets, gap_owner, unpaired = _method_records(
-        method_rows, method_points, stl, names, norm, _Judged(trials, chosen, ref_z, summary)
+        method_rows,
+        method_points,
+        stl,
+        names,
+        norm,
+        _Judged(trials, chosen, ref_z, summary, front_hv),
     )
     if trials is not None and gap_sets:
         _add_costs(records, trials, gap_sets, gap_owner, summary.resolution, n_orders)
@@ -286,6 +291,7 @@ class _Judged:
     chosen: Any
     ref_z: np.ndarray
     summary: Any
+    front_hv: np.ndarray  # HV of the chosen front, per sweep seed
 
 
 def _method_records(
@@ -348,7 +354,12 @@ def _method_record(
     idx = [trials.seeds.index(s) for s in paired]
     mz = norm(points)[[seeds_m.index(s) for s in paired]]
     v = analysis.paired_verdict(
-        trials.judge[:, idx], judged.chosen, mz, judged.ref_z, judged.summary.resolution
+        trials.judge[:, idx],
+        judged.chosen,
+        mz,
+        judged.ref_z,
+        judged.summary.resolution,
+        front_hypervolume=judged.front_hv[idx],
     )
     _verdict_cells(rec, v)
     for k, s in enumerate(paired):
@@ -533,9 +544,10 @@ def _trial_arrays(
 
 def _sweep_summary(
     trials: _Trials | None, ref_z: np.ndarray, names: list[str], cols: list[str], notes: list[Note]
-) -> tuple[SweepSummary | None, np.ndarray]:
+) -> tuple[SweepSummary | None, np.ndarray, np.ndarray]:
+    """The sweep's summary, its chosen trials, and the chosen front's HV per seed (S,)."""
     if trials is None:
-        return None, np.zeros(0, dtype=bool)
+        return None, np.zeros(0, dtype=bool), np.zeros(0)
     chosen = analysis.chosen_trials(trials.choose)
     minimize = [False] * len(cols)
     if is_estimated(len(cols), int(chosen.sum())):
@@ -548,10 +560,12 @@ def _sweep_summary(
                 f"of metrics); ε and the outcomes are exact",
             )
         )
-    hv = [
-        analysis.hypervolume(trials.judge[chosen, s, :], ref_z, minimize)
-        for s in range(len(trials.seeds))
-    ]
+    hv = np.array(
+        [
+            analysis.hypervolume(trials.judge[chosen, s, :], ref_z, minimize)
+            for s in range(len(trials.seeds))
+        ]
+    )
     table = trials.table.copy()
     table.insert(2, "chosen", chosen)
     front = table[chosen].drop(columns="chosen").reset_index(drop=True)
@@ -565,7 +579,7 @@ def _sweep_summary(
         front=front,
         table=table,
     )
-    return summary, chosen
+    return summary, chosen, hv
 
 
 def _metric_cells(label: str, stats: Any, names: list[str]) -> dict[str, Any]:
