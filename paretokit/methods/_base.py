@@ -314,6 +314,9 @@ class GradientAggregation(Method):
         # of finite entries near the dtype's maximum, which is no usable gradient either).
         if not torch.isfinite(G.sum(dim=1)).all():
             raise MethodError(f"{self.name}: task gradients contain NaN or inf")
+        self._check_losses_given(losses)
+
+    def _check_losses_given(self, losses: Tensor | None) -> None:
         if self.needs_losses and losses is None:
             raise MethodError(f"{self.name} needs the task losses: call with losses=")
 
@@ -369,8 +372,7 @@ class GramianWeighting(GradientAggregation):
             return super().combine_blocks(blocks, losses)  # a subclass that needs G itself
         k = blocks[0].shape[0]
         self._check_k(k)
-        if self.needs_losses and losses is None:
-            raise MethodError(f"{self.name} needs the task losses: call with losses=")
+        self._check_losses_given(losses)
         flat = [b.reshape(k, -1) for b in blocks]
         gramian = flat[0] @ flat[0].T
         for f in flat[1:]:

@@ -55,9 +55,9 @@ def nnqp_lockstep(Q: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     spare = np.full(R, FULL_EXCHANGES)
     todo = np.arange(R)
     for _ in range(5 * m + 10):
-        z = _solve_on(Q, F[todo], q[todo])
-        y = z @ Q + q[todo]
         Ft = F[todo]
+        z = _solve_on(Q, Ft, q[todo])
+        y = z @ Q + q[todo]
         bad = np.where(Ft, z < 0, y < -tol[todo])
         count = bad.sum(axis=1)
         finished = count == 0
