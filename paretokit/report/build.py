@@ -204,13 +204,9 @@ def _report(
     trials = _normalized_trials(raw, norm) if raw is not None else None
     summary, chosen, front_hv = _sweep_summary(trials, ref_z, names, cols, notes)
     _absence_notes(notes, trials, labels)
+    judged = _Judged(trials, chosen, ref_z, summary, front_hv)
     records, seed_records, gap_sets, gap_owner, unpaired = _method_records(
-        method_rows,
-        method_points,
-        stl,
-        names,
-        norm,
-        _Judged(trials, chosen, ref_z, summary, front_hv),
+        method_rows, method_points, stl, names, norm, judged
     )
     if trials is not None and gap_sets:
         _add_costs(records, trials, gap_sets, gap_owner, summary.resolution, n_orders)
